@@ -1,0 +1,337 @@
+/**
+ * The dataflow engine: walks a lowered function's CFG with a bounded set of
+ * states per node, applies the modelled effects of every op (the trackers
+ * below), refines states on branch edges, and tells subscribers about every
+ * op, edge and exit. Exit states of each return stay unmerged.
+ */
+import type { PathStep } from '../types.js';
+import type { Model } from '../model/index.js';
+import { type EffectResolver, type Resolved, canonicalLock } from './effects.js';
+import type { CallOp, CfgNode, Edge, LoweredFunction, Op } from './ir.js';
+import type { EdgeEvent, ExitEvent, OpEvent, RuleHandlers } from './rule-api.js';
+import {
+  type Fact, type Site, type State, MAX_SRCU_DEPTH, MAX_STATES_PER_NODE, dedupeStores, join, stateKey,
+} from './state.js';
+
+export interface EngineOptions {
+  model: Model;
+  resolver: EffectResolver;
+  /** Upper bound on (node, state) visits per function. */
+  maxVisits?: number;
+}
+
+export interface WalkResult {
+  /** States reaching each return/end, unmerged. */
+  exits: { node: CfgNode; state: State; how: 'return' | 'end' }[];
+  /** Whether the visit budget was exhausted (results are partial). */
+  truncated: boolean;
+  visits: number;
+}
+
+interface Visit {
+  state: State;
+  key: string;
+  predNode: number;
+  predKey: string;
+}
+
+const FULL_BARRIERS = new Set(['mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic']);
+
+function site(op: { line: number; col: number; text?: string }): Site {
+  return { line: op.line, col: op.col, text: op.text ?? '' };
+}
+
+function opText(op: Op): string {
+  return op.k === 'assign' ? op.rhs : op.text;
+}
+
+export function walk(fn: LoweredFunction, entryStates: State[], handlers: RuleHandlers[], opts: EngineOptions): WalkResult {
+  const maxVisits = opts.maxVisits ?? 200_000;
+  const visited: Map<string, Visit>[] = fn.nodes.map(() => new Map());
+  const overflow: (State | undefined)[] = fn.nodes.map(() => undefined);
+  const work: { node: number; key: string }[] = [];
+  const exits: WalkResult['exits'] = [];
+  let visits = 0;
+  let truncated = false;
+  const callEffects = new Map<number, readonly Resolved[]>();
+
+  const pathTo = (nodeId: number, key: string): PathStep[] => {
+    const steps: PathStep[] = [];
+    let n = nodeId;
+    let k = key;
+    let guard = 0;
+    while (n >= 0 && guard++ < 10_000) {
+      const v = visited[n].get(k);
+      const node = fn.nodes[n];
+      if (node.kind === 'stmt' || node.kind === 'branch' || node.kind === 'iter' || node.kind === 'return' || node.kind === 'cleanup') {
+        if (steps.length === 0 || steps[0].line !== node.line) steps.unshift({ line: node.line, text: node.text });
+      }
+      if (!v) break;
+      n = v.predNode;
+      k = v.predKey;
+    }
+    return steps.length > 40 ? [...steps.slice(0, 5), { line: 0, text: '...' }, ...steps.slice(-34)] : steps;
+  };
+
+  const push = (nodeId: number, state: State, predNode: number, predKey: string): void => {
+    const key = stateKey(state);
+    const seen = visited[nodeId];
+    if (seen.has(key)) return;
+    if (seen.size >= MAX_STATES_PER_NODE) {
+      const prev = overflow[nodeId];
+      const merged = prev ? join(prev, state) : state;
+      const mk = stateKey(merged);
+      if (prev && stateKey(prev) === mk) return;
+      overflow[nodeId] = merged;
+      if (seen.has(mk)) return;
+      seen.set(mk, { state: merged, key: mk, predNode, predKey });
+      work.push({ node: nodeId, key: mk });
+      return;
+    }
+    seen.set(key, { state, key, predNode, predKey });
+    work.push({ node: nodeId, key });
+  };
+
+  for (const s of entryStates) push(fn.entry, s, -1, '');
+
+  while (work.length) {
+    if (visits++ >= maxVisits) {
+      truncated = true;
+      break;
+    }
+    // Depth-first order keeps paths short and memory low; the result does not depend on order.
+    const item = work.pop()!;
+    const node = fn.nodes[item.node];
+    const visit = visited[item.node].get(item.key)!;
+    let state = visit.state;
+    const path = (): PathStep[] => pathTo(item.node, item.key);
+
+    for (const op of node.ops) {
+      const effects = op.k === 'call' ? opts.resolver.forCall(op) : op.k === 'guard' ? opts.resolver.forGuard(op) : [];
+      if (op.k === 'call') callEffects.set(op.id, effects);
+      const post = transferOp(state, op, effects, opts.model);
+      if (handlers.length) {
+        const ev: OpEvent = { node, op, effects, pre: state, post, path };
+        for (const h of handlers) h.op?.(ev);
+      }
+      state = post;
+    }
+
+    if (node.kind === 'return') state = { ...state, ret: node.id };
+    if (node.kind === 'exit') {
+      // Exit states are per return statement (state.ret), after guard cleanups ran.
+      const retNode = state.ret !== undefined ? fn.nodes[state.ret] : node;
+      const how = state.ret !== undefined ? 'return' : 'end';
+      exits.push({ node: retNode, state, how });
+      const ev: ExitEvent = { node: retNode, state, how, path };
+      for (const h of handlers) h.exit?.(ev);
+    }
+
+    for (const edge of node.succs) {
+      const next = refine(state, node, edge, callEffects, opts.model);
+      if (next === null) continue;
+      if (handlers.length) {
+        const ev: EdgeEvent = { node, edge, pre: state, post: next, path };
+        for (const h of handlers) h.edge?.(ev);
+      }
+      push(edge.to, next, item.node, item.key);
+    }
+  }
+  return { exits, truncated, visits };
+}
+
+// ------------------------------------------------------------------ transfer
+
+function withFacts(s: State, facts: Record<string, Fact>): State {
+  return { ...s, facts };
+}
+
+/** Apply one op's effects. Pure: returns a new state. */
+export function transferOp(s0: State, op: Op, effects: readonly Resolved[], model: Model): State {
+  let s = s0;
+  if (op.k === 'assign') {
+    s = assignVar(s, op.target);
+    if (op.fromCall !== undefined) {
+      s = withFacts(s, { ...s.facts, [op.target]: { call: op.fromCall, callId: op.fromCallId } });
+    } else if (op.fromVar !== undefined && s.facts[op.fromVar]) {
+      s = withFacts(s, { ...s.facts, [op.target]: s.facts[op.fromVar] });
+    } else if (op.fromChain) {
+      s = withFacts(s, { ...s.facts, [op.target]: { chain: op.fromChain.chain } });
+    }
+    return s;
+  }
+  if (op.k === 'write') return recordStore(s, op.chain, 'plain', op);
+  if (op.k === 'read') return s;
+  const callLike = op as CallOp | import('./ir.js').GuardOp;
+  for (const e of effects) s = applyEffect(s, e, callLike, model);
+  return s;
+}
+
+function assignVar(s: State, v: string): State {
+  let out = s;
+  if (v in s.facts) {
+    const facts = { ...s.facts };
+    delete facts[v];
+    out = withFacts(out, facts);
+  }
+  // A snapshot keyed by an expression that uses v (e.g. __kvm_memslots(kvm, i)) is of another address space now.
+  const re = new RegExp(`\\b${v.replace(/[^\w]/g, '')}\\b`);
+  const stale = Object.keys(out.snaps).filter((k) => re.test(k));
+  if (stale.length) {
+    const snaps = { ...out.snaps };
+    for (const k of stale) delete snaps[k];
+    out = { ...out, snaps };
+  }
+  return out;
+}
+
+function recordStore(s: State, chain: string, order: string, at: { line: number; col: number; text?: string }): State {
+  const pendingStores = dedupeStores([...s.mem.pendingStores, { ...site(at), chain, order }]);
+  return { ...s, mem: { ...s.mem, pendingStores } };
+}
+
+function fullBarrier(s: State, barrier: string, at: Op): State {
+  return { ...s, mem: { pendingStores: [], lastFull: { ...site({ line: at.line, col: at.col, text: opText(at) }), barrier } } };
+}
+
+function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').GuardOp, model: Model): State {
+  const at = site({ line: op.line, col: op.col, text: op.text });
+  switch (e.kind) {
+    case 'srcu-lock': {
+      if (e.domain !== model.memslotsDomain) return s;
+      if (s.srcu.depth === 0) {
+        return { ...s, srcu: { ...s.srcu, depth: 1, section: `${op.line}:${op.col}`, openedAt: at } };
+      }
+      return { ...s, srcu: { ...s.srcu, depth: Math.min(MAX_SRCU_DEPTH, s.srcu.depth + 1) } };
+    }
+    case 'srcu-unlock': {
+      if (e.domain !== model.memslotsDomain) return s;
+      if (s.srcu.depth > 1) return { ...s, srcu: { ...s.srcu, depth: s.srcu.depth - 1 } };
+      // Closing the outermost section (explicit, or the caller's): snapshots are stale now.
+      const srcu = s.srcu.depth === 1 ? { depth: 0, entry: s.srcu.entry, section: 'entry' } : { depth: 0, entry: 'none' as const, section: 'closed' };
+      return { ...s, srcu, snaps: {} };
+    }
+    case 'assert-srcu':
+      if (e.domain === model.memslotsDomain && s.srcu.depth === 0 && s.srcu.entry === 'unknown') {
+        return { ...s, srcu: { ...s.srcu, entry: 'held' } };
+      }
+      return s;
+    case 'lock': {
+      if (e.cond) {
+        if (op.k === 'call' && op.use === 'ignored') return s;
+        return s; // acquired on the true edge (see refine)
+      }
+      return { ...s, locks: { ...s.locks, [e.lock]: { mode: e.mode, at } } };
+    }
+    case 'unlock': {
+      if (!(e.lock in s.locks)) return s;
+      const locks = { ...s.locks };
+      delete locks[e.lock];
+      return { ...s, locks };
+    }
+    case 'assert-held':
+      if (e.lock in s.locks) return s;
+      return { ...s, locks: { ...s.locks, [e.lock]: { mode: e.mode ?? 'excl', assumed: true, at } } };
+    case 'snapshot': {
+      if (e.as in s.snaps) return s;
+      return { ...s, snaps: { ...s.snaps, [e.as]: { ...at, section: s.srcu.section, via: e.via } } };
+    }
+    case 'rcu-assign':
+      if (e.publishes) return { ...s, published: { ...at, value: e.value.text, object: e.publishes } };
+      return s;
+    case 'sync':
+      if (e.domain !== model.memslotsDomain) return s;
+      {
+        const out: State = { ...s, synced: at };
+        delete out.published;
+        return out;
+      }
+    case 'deferred-free':
+      if (e.domain !== model.memslotsDomain) return s;
+      {
+        const out: State = { ...s };
+        delete out.published;
+        return out;
+      }
+    case 'invalidate-begin':
+      return { ...s, inval: Math.min(2, s.inval + 1), invalAt: s.invalAt ?? at };
+    case 'invalidate-end': {
+      const out: State = { ...s, inval: Math.max(0, s.inval - 1) };
+      if (out.inval === 0) delete out.invalAt;
+      return out;
+    }
+    case 'root-get': {
+      const v = e.arg.ident;
+      if (!v) return s;
+      if (op.k === 'call' && (op.use === 'cond' || op.use === 'assigned')) return s; // refined on the branch
+      return { ...s, refs: { ...s.refs, [v]: { ...at, kind: 'get' } } };
+    }
+    case 'root-put': {
+      const v = e.arg.ident;
+      if (!v || !(v in s.refs)) return s;
+      const refs = { ...s.refs };
+      delete refs[v];
+      return { ...s, refs };
+    }
+    case 'barrier':
+      if (FULL_BARRIERS.has(e.barrier)) return fullBarrier(s, e.barrier, op as Op);
+      return s;
+    case 'access':
+      if (e.access === 'write' || e.access === 'rmw') {
+        const s2 = recordStore(s, e.chain ?? canonicalLock(e.arg), e.order, op);
+        return e.order === 'mb' ? fullBarrier(s2, 'rmw', op as Op) : s2;
+      }
+      return s;
+    default:
+      return s;
+  }
+}
+
+// ------------------------------------------------------------------ edges
+
+/** State on `edge` out of `node`; null if the edge is infeasible. */
+function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, readonly Resolved[]>, model: Model): State | null {
+  if (node.kind === 'iter') return iterEdge(s, node, edge, model);
+  if (node.kind !== 'branch' || !node.test || (edge.label !== 'true' && edge.label !== 'false')) return s;
+  const value = edge.label === 'true';
+  const test = node.test;
+  let effects: readonly Resolved[] | undefined;
+  let callOp: CallOp | undefined;
+  if (test.callId !== undefined) {
+    effects = callEffects.get(test.callId);
+    callOp = node.ops.find((o): o is CallOp => o.k === 'call' && o.id === test.callId);
+  } else if (test.var && s.facts[test.var]?.callId !== undefined) {
+    effects = callEffects.get(s.facts[test.var].callId!);
+  }
+  if (test.var && s.facts[test.var]?.chain && model.isRmapFlag(s.facts[test.var].chain!) && value) {
+    return { ...s, rmapGuard: { line: node.line, col: 1, text: node.text } };
+  }
+  if (!effects) {
+    // A marked read of the rmap flag in the condition itself.
+    const acq = node.ops.find((o) => o.k === 'call' && callEffects.get(o.id)?.some((e) => e.kind === 'access' && e.order === 'acquire' && e.chain && model.isRmapFlag(e.chain)));
+    if (acq && value && node.ops.length === 1) return { ...s, rmapGuard: { line: node.line, col: 1, text: node.text } };
+    return s;
+  }
+  let out = s;
+  const at: Site = { line: node.line, col: callOp?.col ?? 1, text: node.text };
+  for (const e of effects) {
+    if (e.kind === 'rmap-guard' && value) out = { ...out, rmapGuard: at };
+    if (e.kind === 'lock' && e.cond && value) out = { ...out, locks: { ...out.locks, [e.lock]: { mode: e.mode, at } } };
+    if (e.kind === 'root-get' && value && e.arg.ident) out = { ...out, refs: { ...out.refs, [e.arg.ident]: { ...at, kind: 'get' } } };
+    if (e.kind === 'access' && e.order === 'acquire' && e.chain && model.isRmapFlag(e.chain) && value) out = { ...out, rmapGuard: at };
+  }
+  return out;
+}
+
+function iterEdge(s: State, node: CfgNode, edge: Edge, model: Model): State {
+  const it = node.iter!;
+  const m = model.iterator(it.macro);
+  if (!m.holdsRef) return s;
+  const cursor = it.args[m.cursorArg]?.ident;
+  if (!cursor) return s;
+  // Advancing (or finishing) puts the reference held on the previous root.
+  const refs = { ...s.refs };
+  if (refs[cursor]?.kind === 'iter') delete refs[cursor];
+  if (edge.label === 'enter') refs[cursor] = { line: node.line, col: 1, text: node.text, kind: 'iter', loopId: it.loopId };
+  return { ...s, refs };
+}

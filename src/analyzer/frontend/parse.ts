@@ -1,0 +1,163 @@
+/**
+ * tree-sitter-c front end: parse (preprocessed) kernel C and find its functions.
+ */
+import { createRequire } from 'node:module';
+import type TreeSitter from 'tree-sitter';
+import { preprocess, type ColumnMap, type IteratorTest, isIteratorName } from './preprocess.js';
+
+const require = createRequire(import.meta.url);
+
+export type SyntaxNode = TreeSitter.SyntaxNode;
+export type Tree = TreeSitter.Tree;
+
+export interface FunctionInfo {
+  name: string;
+  /** The function_definition node. */
+  node: SyntaxNode;
+  body: SyntaxNode;
+  /** 1-based first and last line of the definition. */
+  startLine: number;
+  endLine: number;
+  isStatic: boolean;
+  /** Parameter names in order. */
+  params: string[];
+  /** Parameter type texts in order (as written, without the name). */
+  paramTypes: string[];
+  /** Text of the whole definition (used to key caches). */
+  text: string;
+}
+
+export interface ParsedFile {
+  path: string;
+  /** Original source. */
+  source: string;
+  /** Original source split in lines (0-based array). */
+  lines: string[];
+  tree: Tree;
+  columns: ColumnMap;
+  functions: FunctionInfo[];
+  /** Comments as (line, text), for rules that read pairing comments. */
+  hasErrors: boolean;
+}
+
+/**
+ * One parser per front end instance (tree-sitter parsers are stateful, so this
+ * is never module-level).
+ */
+export class CParser {
+  private readonly parser: TreeSitter;
+
+  constructor(private readonly isIterator: IteratorTest = isIteratorName) {
+    const Parser = require('tree-sitter') as typeof TreeSitter;
+    const C = require('tree-sitter-c') as TreeSitter.Language;
+    this.parser = new Parser();
+    this.parser.setLanguage(C);
+  }
+
+  parse(path: string, source: string): ParsedFile {
+    const pre = preprocess(source, this.isIterator);
+    // tree-sitter's default input callback chunks long strings; use a buffer size that fits the file.
+    const tree = this.parser.parse(pre.text, undefined, { bufferSize: Math.max(32 * 1024, pre.text.length * 2 + 16) });
+    const functions = collectFunctions(tree.rootNode);
+    return {
+      path,
+      source,
+      lines: source.split('\n'),
+      tree,
+      columns: pre.columns,
+      functions,
+      hasErrors: tree.rootNode.hasError,
+    };
+  }
+}
+
+function collectFunctions(root: SyntaxNode): FunctionInfo[] {
+  const out: FunctionInfo[] = [];
+  const visit = (node: SyntaxNode): void => {
+    for (const child of node.namedChildren) {
+      if (child.type === 'function_definition') {
+        const info = functionInfo(child);
+        if (info) out.push(info);
+      } else if (
+        child.type === 'preproc_ifdef' || child.type === 'preproc_if' || child.type === 'preproc_else' ||
+        child.type === 'linkage_specification' || child.type === 'declaration_list' || child.type === 'ERROR'
+      ) {
+        visit(child);
+      }
+    }
+  };
+  visit(root);
+  return out;
+}
+
+/** The innermost function_declarator of a declarator chain. */
+function findFunctionDeclarator(decl: SyntaxNode | null): SyntaxNode | null {
+  let d = decl;
+  while (d) {
+    if (d.type === 'function_declarator') {
+      // `int (*f(void))(int)` style: prefer the innermost declarator that names the function.
+      const inner = d.childForFieldName('declarator');
+      if (inner && inner.type !== 'identifier' && inner.type !== 'field_identifier') {
+        const deeper = findFunctionDeclarator(inner);
+        if (deeper) return deeper;
+      }
+      return d;
+    }
+    d = d.childForFieldName('declarator');
+  }
+  return null;
+}
+
+function declaratorName(d: SyntaxNode | null): string {
+  let cur = d;
+  while (cur) {
+    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return cur.text;
+    if (cur.type === 'parenthesized_declarator') {
+      cur = cur.namedChildren[0] ?? null;
+      continue;
+    }
+    cur = cur.childForFieldName('declarator');
+  }
+  return '';
+}
+
+export function displayFunctionName(name: string): string {
+  const m = /^FNAME_(\w+)_$/.exec(name);
+  return m ? `FNAME(${m[1]})` : name;
+}
+
+function functionInfo(node: SyntaxNode): FunctionInfo | null {
+  const body = node.childForFieldName('body');
+  const fdecl = findFunctionDeclarator(node.childForFieldName('declarator'));
+  if (!body || !fdecl) return null;
+  const name = displayFunctionName(declaratorName(fdecl.childForFieldName('declarator')));
+  if (!name) return null;
+  const params: string[] = [];
+  const paramTypes: string[] = [];
+  const plist = fdecl.childForFieldName('parameters');
+  if (plist) {
+    for (const p of plist.namedChildren) {
+      if (p.type !== 'parameter_declaration') continue;
+      const pd = p.childForFieldName('declarator');
+      const pname = declaratorName(pd);
+      params.push(pname);
+      const type = p.childForFieldName('type');
+      paramTypes.push(type ? type.text + (pd && pd.type === 'pointer_declarator' ? ' *' : '') : '');
+    }
+  }
+  let isStatic = false;
+  for (const c of node.children) {
+    if (c.type === 'storage_class_specifier' && c.text === 'static') isStatic = true;
+  }
+  return {
+    name,
+    node,
+    body,
+    startLine: node.startPosition.row + 1,
+    endLine: node.endPosition.row + 1,
+    isStatic,
+    params,
+    paramTypes,
+    text: node.text,
+  };
+}

@@ -1,0 +1,508 @@
+/**
+ * Candidate-execution enumeration and verdicts.
+ *
+ * 1. Each thread is compiled to a flat IR and its traces are enumerated
+ *    (control paths + concrete read values). Read values come from a
+ *    per-location value domain computed by a bounded fixpoint (initial values
+ *    plus every value some trace may write).
+ * 2. Thread traces are combined (pruning combinations in which some read
+ *    value cannot be supplied by any write).
+ * 3. Per location, coherence orders (co) and reads-from (rf) choices are
+ *    enumerated together, keeping only those that satisfy sc-per-location and
+ *    RMW atomicity, so that whole-execution checks only see coherent
+ *    candidates.
+ * 4. Each candidate (product over locations) is checked against the LKMM
+ *    axioms; allowed ones are counted as positive/negative for the final
+ *    condition, herd7-style.
+ */
+import { T, fmtVal, type TEvent, type Trace } from './events.js';
+import { buildStatic, checkExecution, type GEvent, type StaticModel } from './lkmm.js';
+import { Rel } from './relation.js';
+import { TooLarge, compileThread, enumerateTraces, type ThreadProgram } from './thread.js';
+import { UnsupportedError, type Cond, type CondAtom, type LitmusResult, type LitmusTest, type Val } from './types.js';
+
+export interface RunOptions {
+  /** Maximum number of candidate executions examined. */
+  maxStates?: number;
+  /** Maximum number of traces per thread. */
+  maxTraces?: number;
+}
+
+export const DEFAULT_MAX_STATES = 300_000;
+
+interface LocOption {
+  co: number[]; // write ids in coherence order (initial write first)
+  rf: [number, number][]; // [read, write]
+}
+
+function key(loc: string, v: Val): string {
+  return `${loc}=${typeof v === 'number' ? v : '&' + v}`;
+}
+
+export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
+  const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
+  const maxTraces = opts.maxTraces ?? 50_000;
+  const base: LitmusResult = {
+    name: test.name,
+    verdict: 'error',
+    positive: 0,
+    negative: 0,
+    datarace: false,
+    expected: test.expected,
+  };
+
+  // ---- initial state ----
+  const initVal = new Map<string, Val>();
+  const regInits = new Map<number, Map<string, Val>>();
+  for (const e of test.init) {
+    const v: Val = e.value.k === 'num' ? e.value.v : e.value.k === 'ptr' ? e.value.loc : NaN;
+    if (e.value.k === 'list') throw new UnsupportedError('array');
+    if (e.thread !== undefined) {
+      if (!regInits.has(e.thread)) regInits.set(e.thread, new Map());
+      regInits.get(e.thread)!.set(e.name, v);
+    } else initVal.set(e.name, v);
+  }
+  const progs: ThreadProgram[] = test.threads
+    .slice()
+    .sort((a, b) => a.index - b.index)
+    .map((t) => compileThread(t, regInits.get(t.index) ?? new Map()));
+  const locations = new Set<string>(initVal.keys());
+  for (const p of progs) for (const q of p.params) locations.add(q);
+  // Pointer values in the initial state name locations too.
+  for (const v of initVal.values()) if (typeof v === 'string') locations.add(v);
+
+  // ---- value domains (bounded fixpoint) ----
+  const domains = new Map<string, Val[]>();
+  const initOf = (loc: string): Val => initVal.get(loc) ?? 0;
+  for (const l of locations) domains.set(l, [initOf(l)]);
+  const dom = (loc: string): readonly Val[] => {
+    let d = domains.get(loc);
+    if (!d) {
+      d = [initOf(loc)];
+      domains.set(loc, d);
+    }
+    return d;
+  };
+  let traces: Trace[][] = [];
+  const limits = { maxTraces, maxSteps: 10_000 };
+  let maxIter = 2;
+  for (let iter = 0; ; iter++) {
+    traces = progs.map((p) => enumerateTraces(p, dom, limits).traces);
+    let writes = 0;
+    let changed = false;
+    for (const ts of traces) {
+      let mw = 0;
+      for (const tr of ts) {
+        let w = 0;
+        for (const e of tr.events) {
+          if (e.kind !== 'W' || e.loc === undefined) continue;
+          w++;
+          const d = dom(e.loc) as Val[];
+          if (!d.includes(e.val!)) {
+            d.push(e.val!);
+            changed = true;
+          }
+        }
+        mw = Math.max(mw, w);
+      }
+      writes += mw;
+    }
+    maxIter = Math.max(maxIter, writes + 1);
+    for (const d of domains.values()) {
+      if (d.length > 24) throw new TooLarge('value domain too large');
+    }
+    if (!changed) break;
+    if (iter >= maxIter) break;
+  }
+  for (const d of domains.values())
+    d.sort((a, b) => (typeof a === typeof b ? (a < b ? -1 : a > b ? 1 : 0) : typeof a === 'number' ? -1 : 1));
+  // Final trace enumeration with the final domains.
+  traces = progs.map((p) => enumerateTraces(p, dom, limits).traces);
+
+  // ---- combine traces ----
+  const nThreads = progs.length;
+  const mayWrite: Set<string>[] = traces.map((ts) => {
+    const s = new Set<string>();
+    for (const tr of ts) for (const e of tr.events) if (e.kind === 'W') s.add(key(e.loc!, e.val!));
+    return s;
+  });
+  const initKeys = new Set<string>();
+  for (const l of locations) initKeys.add(key(l, initOf(l)));
+
+  const counter = { states: 0, positive: 0, negative: 0, datarace: false };
+  let witness: string | undefined;
+  const wantPositive = test.quantifier !== 'forall';
+  const chosen: Trace[] = [];
+
+  const readable = (k: number): boolean => {
+    // Every read of the chosen traces must be suppliable.
+    const avail = new Set<string>(initKeys);
+    for (let i = 0; i <= k; i++) for (const e of chosen[i]!.events) if (e.kind === 'W') avail.add(key(e.loc!, e.val!));
+    for (let i = 0; i <= k; i++)
+      for (const e of chosen[i]!.events) {
+        if (e.kind !== 'R') continue;
+        const kk = key(e.loc!, e.val!);
+        if (avail.has(kk)) continue;
+        let ok = false;
+        for (let j = k + 1; j < nThreads && !ok; j++) ok = mayWrite[j]!.has(kk);
+        if (!ok) return false;
+      }
+    return true;
+  };
+
+  const visitCombination = (): void => {
+    const ev: GEvent[] = [];
+    const usedLocs = new Set<string>(locations);
+    for (const tr of chosen) for (const e of tr.events) if (e.loc !== undefined) usedLocs.add(e.loc);
+    const locList = [...usedLocs].sort();
+    for (const l of locList) {
+      ev.push({
+        id: ev.length,
+        thread: -1,
+        po: 0,
+        kind: 'W',
+        loc: l,
+        val: initOf(l),
+        tags: T.INIT,
+        addr: [],
+        data: [],
+        ctrl: [],
+        line: 0,
+        text: `init ${l}=${fmtVal(initOf(l))}`,
+      });
+    }
+    chosen.forEach((tr, ti) => {
+      tr.events.forEach((e: TEvent, i) => ev.push({ ...e, id: ev.length, thread: progs[ti]!.index, po: i }));
+    });
+    // Per-location options.
+    const perLoc: LocOption[][] = [];
+    const locOfWrites: number[][] = [];
+    for (const l of locList) {
+      const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
+      const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
+      if (rs.length === 0 && ws.length === 1) continue;
+      const opts = locationOptions(ev, ws, rs);
+      if (opts.length === 0) return;
+      perLoc.push(opts);
+      locOfWrites.push(ws.map((w) => w.id));
+    }
+    const sm = buildStatic(ev);
+    const n = ev.length;
+    const idx = new Array<number>(perLoc.length).fill(0);
+    const finalOf = new Map<string, Val>();
+    for (;;) {
+      if (++counter.states > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
+      const rf = new Rel(n);
+      const co = new Rel(n);
+      finalOf.clear();
+      for (const l of locList) finalOf.set(l, initOf(l));
+      perLoc.forEach((opts, li) => {
+        const o = opts[idx[li]!]!;
+        for (const [r, w] of o.rf) rf.add(w, r);
+        for (let a = 0; a < o.co.length; a++) for (let b = a + 1; b < o.co.length; b++) co.add(o.co[a]!, o.co[b]!);
+        const last = ev[o.co[o.co.length - 1]!]!;
+        finalOf.set(last.loc!, last.val!);
+      });
+      const res = checkExecution(sm, rf, co, true);
+      if (res.allowed) {
+        const env: Env = { traces: chosen, progs, finalOf, locations: usedLocs };
+        if (!test.filter || evalCond(test.filter, env)) {
+          if (res.datarace) counter.datarace = true;
+          const pos = evalCond(test.condition, env);
+          if (pos) counter.positive++;
+          else counter.negative++;
+          if (witness === undefined && pos === wantPositive) witness = formatWitness(sm, rf, co, res.hb!, env);
+        }
+      }
+      // advance odometer
+      let k = 0;
+      while (k < perLoc.length) {
+        idx[k]!++;
+        if (idx[k]! < perLoc[k]!.length) break;
+        idx[k] = 0;
+        k++;
+      }
+      if (k === perLoc.length) break;
+    }
+  };
+
+  const choose = (k: number): void => {
+    if (k === nThreads) {
+      visitCombination();
+      return;
+    }
+    for (const tr of traces[k]!) {
+      chosen[k] = tr;
+      if (!readable(k)) continue;
+      choose(k + 1);
+    }
+    chosen.length = k;
+  };
+  choose(0);
+
+  const { positive, negative } = counter;
+  const verdict = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
+  return {
+    ...base,
+    verdict,
+    positive,
+    negative,
+    datarace: counter.datarace,
+    // herd7 reports no states at all when every candidate is forbidden (e.g.
+    // by lock.cat's lock-nest axiom) or filtered out: the corpus calls it DEADLOCK.
+    deadlock: positive + negative === 0,
+    witness,
+  };
+}
+
+/**
+ * All coherent (co, rf) choices for one location: co respects program
+ * order among a thread's writes; an RMW's read takes its value from the
+ * immediate co-predecessor of its write (atomicity); plain reads choose any
+ * write with the value they read such that CoRR/CoRW/CoWR hold.
+ */
+function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[]): LocOption[] {
+  const out: LocOption[] = [];
+  const init = ws[0]!;
+  const rest = ws.slice(1);
+  const rmwReadOf = new Map<number, number>(); // write id -> read id
+  for (const w of rest) {
+    if (w.rmwWith !== undefined) {
+      const r = rs.find((x) => x.thread === w.thread && x.po === w.rmwWith);
+      if (r) rmwReadOf.set(w.id, r.id);
+    }
+  }
+  const rmwReads = new Set(rmwReadOf.values());
+  const order: number[] = [init.id];
+  const placed = new Set<number>([init.id]);
+  const rank = new Map<number, number>();
+  const byId = (id: number): GEvent => ev[id]!;
+
+  const assignReads = (): void => {
+    rank.clear();
+    order.forEach((id, i) => rank.set(id, i));
+    const src = new Map<number, number>();
+    // RMW reads are fixed.
+    for (let i = 1; i < order.length; i++) {
+      const r = rmwReadOf.get(order[i]!);
+      if (r !== undefined) src.set(r, order[i - 1]!);
+    }
+    const sorted = rs.slice().sort((a, b) => a.thread - b.thread || a.po - b.po);
+    const ok = (r: GEvent, s: number): boolean => {
+      const rk = rank.get(s)!;
+      for (const w of ws) {
+        if (w.thread !== r.thread) continue;
+        if (w.po < r.po && rank.get(w.id)! > rk) return false;
+        if (w.po > r.po && rank.get(w.id)! <= rk) return false;
+      }
+      for (const [r2, s2] of src) {
+        const e2 = byId(r2);
+        if (r2 === r.id || e2.thread !== r.thread) continue;
+        const rk2 = rank.get(s2)!;
+        if (e2.po < r.po && rk2 > rk) return false;
+        if (e2.po > r.po && rk < rk2) return false;
+      }
+      return true;
+    };
+    // First validate fixed (RMW) reads against each other.
+    const fixed = [...src.entries()];
+    for (const [r, s] of fixed) {
+      src.delete(r);
+      if (!ok(byId(r), s)) return;
+      src.set(r, s);
+    }
+    const free = sorted.filter((r) => !rmwReads.has(r.id));
+    const go = (i: number): void => {
+      if (i === free.length) {
+        out.push({ co: order.slice(), rf: [...src.entries()] });
+        return;
+      }
+      const r = free[i]!;
+      for (const w of ws) {
+        if (w.val !== r.val) continue;
+        if (!ok(r, w.id)) continue;
+        src.set(r.id, w.id);
+        go(i + 1);
+        src.delete(r.id);
+      }
+    };
+    go(0);
+  };
+
+  const dfs = (): void => {
+    if (order.length === ws.length) {
+      assignReads();
+      return;
+    }
+    const last = byId(order[order.length - 1]!);
+    for (const w of rest) {
+      if (placed.has(w.id)) continue;
+      // po-earlier writes of the same thread must be placed first.
+      let blocked = false;
+      for (const w2 of rest) if (w2.thread === w.thread && w2.po < w.po && !placed.has(w2.id)) blocked = true;
+      if (blocked) continue;
+      const r = rmwReadOf.get(w.id);
+      if (r !== undefined && byId(r).val !== last.val) continue;
+      placed.add(w.id);
+      order.push(w.id);
+      dfs();
+      order.pop();
+      placed.delete(w.id);
+    }
+  };
+  // Reads of a location with no RMW partner written (e.g. failed RMWs) are handled as free reads.
+  dfs();
+  return out;
+}
+
+// ------------------------------------------------------------ condition ---
+
+interface Env {
+  traces: Trace[];
+  progs: ThreadProgram[];
+  finalOf: Map<string, Val>;
+  locations: Set<string>;
+}
+
+function atomValue(a: CondAtom, env: Env, isLhs: boolean): Val {
+  switch (a.k) {
+    case 'num':
+      return a.v;
+    case 'reg': {
+      const ti = env.progs.findIndex((p) => p.index === a.thread);
+      if (ti < 0) throw new UnsupportedError(`condition on unknown thread ${a.thread}`);
+      return env.traces[ti]!.regs.get(a.reg) ?? env.progs[ti]!.regInit.get(a.reg) ?? 0;
+    }
+    case 'mem':
+      return env.finalOf.get(a.loc) ?? 0;
+    case 'sym':
+      if (isLhs) return env.finalOf.get(a.name) ?? 0;
+      return a.name;
+  }
+}
+
+function evalCond(c: Cond, env: Env): boolean {
+  switch (c.k) {
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'not':
+      return !evalCond(c.a, env);
+    case 'and':
+      return evalCond(c.a, env) && evalCond(c.b, env);
+    case 'or':
+      return evalCond(c.a, env) || evalCond(c.b, env);
+    case 'implies':
+      return !evalCond(c.a, env) || evalCond(c.b, env);
+    case 'eq': {
+      const l = atomValue(c.lhs, env, true);
+      const r = atomValue(c.rhs, env, false);
+      return (l === r) !== c.neg;
+    }
+  }
+}
+
+// -------------------------------------------------------------- witness ---
+
+function describe(e: GEvent): string {
+  const tags: string[] = [];
+  if (e.tags & T.ONCE) tags.push('once');
+  if (e.tags & T.ACQUIRE) tags.push('acquire');
+  if (e.tags & T.RELEASE) tags.push('release');
+  if (e.tags & T.NORETURN) tags.push('noreturn');
+  if (e.tags & T.LKR) tags.push('lock-read');
+  if (e.tags & T.LKW) tags.push('lock-write');
+  if (e.tags & T.UL) tags.push('unlock');
+  if (e.tags & T.LF) tags.push('trylock-fail');
+  if (e.tags & T.RL) tags.push('is-locked');
+  if (e.tags & T.RU) tags.push('is-unlocked');
+  if (e.tags & T.SRCU_LOCK) tags.push('srcu-lock');
+  if (e.tags & T.SRCU_UNLOCK) tags.push('srcu-unlock');
+  if (e.kind !== 'F' && e.kind !== 'S' && tags.length === 0) tags.push('plain');
+  const t = tags.length ? `[${tags.join(',')}]` : '';
+  switch (e.kind) {
+    case 'R':
+      return `R${t} ${e.loc}=${fmtVal(e.val)}`;
+    case 'W':
+      return `W${t} ${e.loc}=${fmtVal(e.val)}`;
+    case 'S':
+      return `F[sync-srcu] ${e.loc}`;
+    case 'F': {
+      const names: string[] = [];
+      if (e.tags & T.MB) names.push('mb');
+      if (e.tags & T.RMB) names.push('rmb');
+      if (e.tags & T.WMB) names.push('wmb');
+      if (e.tags & T.BARRIER) names.push('barrier');
+      if (e.tags & T.RCU_LOCK) names.push('rcu-lock');
+      if (e.tags & T.RCU_UNLOCK) names.push('rcu-unlock');
+      if (e.tags & T.SYNC_RCU) names.push('sync-rcu');
+      if (e.tags & T.BEFORE_ATOMIC) names.push('before-atomic');
+      if (e.tags & T.AFTER_ATOMIC) names.push('after-atomic');
+      if (e.tags & T.AFTER_SPINLOCK) names.push('after-spinlock');
+      if (e.tags & T.AFTER_UNLOCK_LOCK) names.push('after-unlock-lock');
+      if (e.tags & T.AFTER_SRCU_UNLOCK) names.push('after-srcu-read-unlock');
+      return `F[${names.join(',')}]`;
+    }
+  }
+}
+
+function label(e: GEvent): string {
+  return e.thread < 0 ? `init:${e.loc}` : `P${e.thread}.e${e.po}`;
+}
+
+/**
+ * Prints an execution as an ordered interleaving (a linear extension of
+ * happens-before that follows program order where hb allows) plus rf/co.
+ */
+function formatWitness(sm: StaticModel, rf: Rel, co: Rel, hb: Rel, env: Env): string {
+  const ev = sm.ev;
+  const n = ev.length;
+  // Order: a topological sort of hb, preferring po order, ties by thread.
+  const ord = hb.union(sm.po).acyclic() ? hb.union(sm.po) : hb;
+  const closure = ord.plus();
+  const done = new Set<number>();
+  const seq: number[] = [];
+  const threadEvs = ev.filter((e) => e.thread >= 0);
+  while (seq.length < threadEvs.length) {
+    let pick: GEvent | undefined;
+    for (const e of threadEvs) {
+      if (done.has(e.id)) continue;
+      let ready = true;
+      for (let j = 0; j < n && ready; j++) if (!done.has(j) && ev[j]!.thread >= 0 && closure.has(j, e.id)) ready = false;
+      if (!ready) continue;
+      // Prefer the earliest-po event of the lowest thread.
+      pick = e;
+      break;
+    }
+    if (!pick) break;
+    done.add(pick.id);
+    seq.push(pick.id);
+  }
+  const lines: string[] = [];
+  lines.push('Execution (events in a happens-before-consistent order):');
+  seq.forEach((id, i) => {
+    const e = ev[id]!;
+    const src = e.line ? ` (line ${e.line}: ${e.text})` : e.text ? ` (${e.text})` : '';
+    lines.push(`  ${String(i + 1).padStart(2)}. P${e.thread}: ${describe(e)}${src}`);
+  });
+  const rfs: string[] = [];
+  for (const [w, r] of rf.pairs()) rfs.push(`${label(ev[w]!)} -> ${label(ev[r]!)} (${ev[r]!.loc}=${fmtVal(ev[r]!.val)})`);
+  lines.push('rf:');
+  for (const s of rfs) lines.push(`  ${s}`);
+  const byLoc = new Map<string, number[]>();
+  for (const e of ev) if (e.kind === 'W') byLoc.set(e.loc!, [...(byLoc.get(e.loc!) ?? []), e.id]);
+  lines.push('co:');
+  for (const [l, ids] of [...byLoc].sort()) {
+    if (ids.length < 2) continue;
+    const sorted = ids.slice().sort((a, b) => (co.has(a, b) ? -1 : co.has(b, a) ? 1 : 0));
+    lines.push(`  ${l}: ${sorted.map((id) => `${label(ev[id]!)}(${fmtVal(ev[id]!.val)})`).join(' -> ')}`);
+  }
+  const finals: string[] = [];
+  env.progs.forEach((p, ti) => {
+    for (const [r, v] of [...env.traces[ti]!.regs].sort()) finals.push(`${p.index}:${r}=${fmtVal(v)}`);
+  });
+  for (const [l, v] of [...env.finalOf].sort()) finals.push(`${l}=${fmtVal(v)}`);
+  lines.push(`final: ${finals.join('; ')}`);
+  return lines.join('\n');
+}

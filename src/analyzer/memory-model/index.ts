@@ -1,0 +1,89 @@
+/**
+ * Linux-kernel memory model (LKMM) engine: parses herd7 litmus tests (C and
+ * LISA), enumerates candidate executions and checks them against the LKMM
+ * axioms (tools/memory-model/linux-kernel.cat), herd7-style.
+ */
+import { runTest, DEFAULT_MAX_STATES } from './engine.js';
+import { extractExpected, parseLitmus as parseLitmusImpl } from './parser.js';
+import { TooLarge } from './thread.js';
+import { LitmusSyntaxError, UnsupportedError, type LitmusResult, type LitmusTest } from './types.js';
+
+export type { LitmusResult, LitmusTest, Verdict, Cond, CondAtom, Expr, Stmt, ThreadAst, InitEntry } from './types.js';
+export { LitmusSyntaxError, UnsupportedError } from './types.js';
+export { buildLitmus, type AbstractAccess, type AbstractThread } from './build.js';
+export { DEFAULT_MAX_STATES };
+
+/** Parses a litmus test; throws LitmusSyntaxError (with line) or UnsupportedError. */
+export function parseLitmus(text: string): LitmusTest {
+  return parseLitmusImpl(text);
+}
+
+function nameOf(text: string): string {
+  const m = /^\s*\S+\s+(\S+)/.exec(text);
+  return m ? m[1]! : '<unnamed>';
+}
+
+/** Parses and runs a litmus test; never throws. */
+export function runLitmus(text: string, opts: { maxStates?: number } = {}): LitmusResult {
+  const expected = extractExpected(text);
+  const fail = (verdict: LitmusResult['verdict'], detail: string): LitmusResult => ({
+    name: nameOf(text),
+    verdict,
+    positive: 0,
+    negative: 0,
+    datarace: false,
+    detail,
+    expected,
+  });
+  try {
+    const test = parseLitmusImpl(text);
+    return runTest(test, { maxStates: opts.maxStates });
+  } catch (e) {
+    if (e instanceof UnsupportedError) return fail('unsupported', e.construct);
+    if (e instanceof TooLarge) return fail('too large', e.message);
+    if (e instanceof LitmusSyntaxError) return fail('error', e.message);
+    return fail('error', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** herd7's observation line: "Observation <name> Never|Sometimes|Always <pos> <neg>". */
+export function formatHerdObservation(r: LitmusResult): string {
+  if (r.verdict === 'Never' || r.verdict === 'Sometimes' || r.verdict === 'Always') {
+    return `Observation ${r.name} ${r.verdict} ${r.positive} ${r.negative}`;
+  }
+  return `Observation ${r.name} ${r.verdict}${r.detail ? ` (${r.detail})` : ''}`;
+}
+
+export interface ParsedExpectation {
+  verdict: 'Never' | 'Sometimes' | 'Always' | 'DEADLOCK';
+  datarace: boolean;
+}
+
+/**
+ * Parses a `Result:` value. Values that do not name a herd7 outcome
+ * ("Maybe", "Flag ...", or an outcome qualified by a parenthesised caveat
+ * such as "Sometimes (but requires modeling the compiler)") are not
+ * comparable and yield undefined.
+ */
+export function parseExpectation(expected: string | undefined): ParsedExpectation | undefined {
+  if (expected === undefined) return undefined;
+  const m = /^(Never|Sometimes|Always|DEADLOCK)\b\s*(DATARACE)?\s*([^]*)$/.exec(expected.trim());
+  if (!m) return undefined;
+  const rest = m[3]!.trim();
+  if (rest !== '' && !/^[.;,]*$/.test(rest)) return undefined;
+  return { verdict: m[1] as ParsedExpectation['verdict'], datarace: m[2] !== undefined };
+}
+
+/**
+ * Compares a result with its `Result:` header. undefined when the test has
+ * no comparable Result line or the engine gave no verdict (unsupported,
+ * too large).
+ */
+export function expectationMatches(r: LitmusResult): boolean | undefined {
+  const exp = parseExpectation(r.expected);
+  if (!exp) return undefined;
+  if (r.verdict === 'unsupported' || r.verdict === 'too large') return undefined;
+  if (r.verdict === 'error') return false;
+  if (exp.verdict === 'DEADLOCK') return r.deadlock === true;
+  return exp.verdict === r.verdict && exp.datarace === r.datarace;
+}

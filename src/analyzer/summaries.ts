@@ -1,0 +1,241 @@
+/**
+ * Interprocedural summaries for functions defined in view.
+ *
+ * Bottom-up, each function is walked once with a default entry state and its
+ * effects as seen by a caller are expressed in the model's own vocabulary
+ * (arguments refer to the callee's parameters), so the engine applies a
+ * summarised helper exactly like a modelled kernel API:
+ *  - may-effects (some path): memslot snapshots, yields of a held lock, gfn-range
+ *    zaps not covered by the helper's own invalidation, unguarded rmap access,
+ *    memslots publish, frees of a parameter;
+ *  - must-effects (every exit): locks left held / released, SRCU entered or
+ *    left, grace periods, full barriers, invalidation begun or ended.
+ * Top-down, a function's entry context (SRCU section, locks) is what all of its
+ * call sites in view agree on (static functions only: others have callers we
+ * cannot see).
+ */
+import type { Effect } from '../model/index.js';
+import type { Model } from '../model/index.js';
+import type { Resolved } from './effects.js';
+import type { CallOp, LoweredFunction } from './ir.js';
+import type { OpEvent, RuleHandlers, ExitEvent } from './rule-api.js';
+import type { LockState, State } from './state.js';
+import { srcuKnownHeld } from './state.js';
+
+export interface Summary {
+  name: string;
+  effects: Effect[];
+  /** Human-readable reasons per effect kind, for explanations ("takes a snapshot via kvm_memslots() at line 12"). */
+  reasons: Record<string, string>;
+}
+
+export interface CallSiteContext {
+  /** SRCU read side known held at the call. */
+  srcuHeld: boolean;
+  /** SRCU read side known not held at the call. */
+  srcuNotHeld: boolean;
+  locks: Record<string, LockState['mode']>;
+}
+
+export interface EntryContext {
+  srcu: State['srcu']['entry'];
+  locks: Record<string, LockState>;
+  /** Number of call sites in view the context was derived from. */
+  callSites: number;
+}
+
+/** Collects a function's summary while the engine walks it. */
+export class SummaryCollector implements RuleHandlers {
+  private readonly may = new Map<string, Effect>();
+  private readonly reasons: Record<string, string> = {};
+  private readonly exitStates: State[] = [];
+  private entryLocks: Record<string, LockState> = {};
+  private entryInval = 0;
+  private readonly mustBarrierExits: boolean[] = [];
+  private readonly returnedReads: string[] = [];
+
+  constructor(
+    private readonly fn: LoweredFunction,
+    private readonly model: Model,
+    entry: State,
+  ) {
+    this.entryLocks = entry.locks;
+    this.entryInval = entry.inval;
+  }
+
+  private paramIndex(text: string | undefined): number {
+    if (!text) return -1;
+    return this.fn.params.indexOf(text.replace(/^&/, '').trim());
+  }
+
+  private addMay(key: string, e: Effect, reason: string): void {
+    if (!this.may.has(key)) {
+      this.may.set(key, e);
+      this.reasons[key] = reason;
+    }
+  }
+
+  op(ev: OpEvent): void {
+    const { op, pre } = ev;
+    for (const e of ev.effects) this.onEffect(e, op as CallOp, pre);
+    if (op.k === 'read' && ev.node.kind === 'return' && this.model.protocolVariables.some((p) => op.chain.endsWith(p.chain))) {
+      this.returnedReads.push(op.chain);
+    }
+  }
+
+  private onEffect(e: Resolved, op: CallOp, pre: State): void {
+    const where = `${op.name}() at line ${op.line}`;
+    switch (e.kind) {
+      case 'snapshot': {
+        const idx = this.paramIndex(e.as);
+        const as = idx >= 0 ? { arg: idx } : { fixed: e.as };
+        this.addMay(`snapshot:${e.as}`, { kind: 'snapshot', as, via: e.via ?? op.name }, `takes a memslots snapshot via ${where}`);
+        break;
+      }
+      case 'yield':
+        this.addMay(`yield:${e.lock}`, { kind: 'yield', lock: { fixed: e.lock } }, `may drop ${e.lock} via ${where}`);
+        break;
+      case 'unlock':
+        if (pre.locks[e.lock]?.assumed || (e.lock in this.entryLocks)) {
+          this.addMay(`yield:${e.lock}`, { kind: 'yield', lock: { fixed: e.lock } }, `drops ${e.lock} at line ${op.line}`);
+        }
+        break;
+      case 'zap-range':
+        if (pre.inval === 0) this.addMay('zap-range', { kind: 'zap-range' }, `zaps a gfn range via ${where}`);
+        break;
+      case 'rmap-access':
+        if (!pre.rmapGuard) this.addMay('rmap-access', { kind: 'rmap-access' }, `accesses rmaps via ${where}`);
+        break;
+      case 'rcu-assign':
+        if (e.publishes) {
+          const t = this.paramIndex(e.target.base === undefined ? e.target.text : undefined);
+          void t;
+        }
+        break;
+      case 'free': {
+        const idx = this.paramIndex(e.arg.ident ?? e.arg.text);
+        if (idx >= 0) this.addMay(`free:${idx}`, { kind: 'free', arg: idx }, `frees its argument via ${where}`);
+        break;
+      }
+      case 'root-put': {
+        const idx = this.paramIndex(e.arg.ident);
+        if (idx >= 0) this.addMay(`root-put:${idx}`, { kind: 'root-put', arg: idx, returnsLast: e.returnsLast }, `puts the root via ${where}`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  exit(ev: ExitEvent): void {
+    this.exitStates.push(ev.state);
+    this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined && ev.state.mem.pendingStores.length === 0);
+  }
+
+  summary(): Summary {
+    const effects: Effect[] = [...this.may.values()];
+    const reasons = { ...this.reasons };
+    const exits = this.exitStates;
+    if (exits.length) {
+      // Locks held at every exit that were not held at entry.
+      const lockIds = new Set(exits.flatMap((s) => Object.keys(s.locks)));
+      for (const id of [...lockIds].sort()) {
+        if (id in this.entryLocks) continue;
+        if (exits.every((s) => id in s.locks && !s.locks[id].assumed)) {
+          effects.push({ kind: 'lock', lock: { fixed: id }, mode: exits[0].locks[id].mode });
+          reasons[`lock:${id}`] = `returns with ${id} held`;
+        }
+      }
+      for (const id of Object.keys(this.entryLocks).sort()) {
+        if (exits.every((s) => !(id in s.locks))) {
+          effects.push({ kind: 'unlock', lock: { fixed: id } });
+          reasons[`unlock:${id}`] = `returns with ${id} released`;
+        }
+      }
+      const dom = { fixed: this.model.memslotsDomain };
+      if (exits.every((s) => s.srcu.depth > 0)) {
+        effects.push({ kind: 'srcu-lock', domain: dom });
+        reasons['srcu-lock'] = 'returns inside an SRCU read-side section';
+      } else if (exits.every((s) => s.srcu.entry === 'none' && s.srcu.depth === 0)) {
+        effects.push({ kind: 'srcu-unlock', domain: dom });
+        reasons['srcu-unlock'] = 'leaves the caller\'s SRCU read-side section';
+      } else if (exits.every((s) => s.srcu.section !== 'entry' && s.srcu.section !== 'closed') && exits.some((s) => s.srcu.entry === 'none')) {
+        // Dropped the caller's section and re-entered a new one: the caller's snapshots are stale.
+        effects.push({ kind: 'srcu-unlock', domain: dom }, { kind: 'srcu-lock', domain: dom });
+        reasons['srcu-unlock'] = 'drops and re-takes the SRCU read-side section';
+      }
+      if (exits.every((s) => s.synced)) {
+        effects.push({ kind: 'sync', domain: dom });
+        reasons.sync = `waits for an SRCU grace period (line ${exits[0].synced!.line})`;
+      }
+      if (exits.every((s) => s.inval > this.entryInval)) effects.push({ kind: 'invalidate-begin' });
+      if (exits.every((s) => s.inval < this.entryInval)) effects.push({ kind: 'invalidate-end' });
+      if (this.mustBarrierExits.every(Boolean)) {
+        effects.push({ kind: 'barrier', barrier: 'mb' });
+        reasons.barrier = `executes ${exits[0].mem.lastFull!.barrier === 'rmw' ? 'a fully ordered atomic' : `smp_${exits[0].mem.lastFull!.barrier}()`} at line ${exits[0].mem.lastFull!.line}`;
+      }
+      for (const chain of [...new Set(this.returnedReads)]) {
+        effects.push({ kind: 'access', access: 'read', order: 'plain', arg: -1, fixed: { base: 'kvm', chain } });
+        reasons[`read:${chain}`] = `returns the value of ${chain}`;
+      }
+    }
+    return { name: this.fn.name, effects, reasons };
+  }
+}
+
+/** Records the context of every call to a function in view. */
+export class CallSiteCollector implements RuleHandlers {
+  constructor(
+    private readonly inView: ReadonlySet<string>,
+    private readonly sites: Map<string, CallSiteContext[]>,
+  ) {}
+
+  op(ev: OpEvent): void {
+    if (ev.op.k !== 'call' || !this.inView.has(ev.op.name)) return;
+    const s = ev.pre;
+    const locks: Record<string, LockState['mode']> = {};
+    for (const [k, v] of Object.entries(s.locks)) locks[k] = v.mode;
+    const ctx: CallSiteContext = {
+      srcuHeld: srcuKnownHeld(s),
+      srcuNotHeld: s.srcu.depth === 0 && s.srcu.entry === 'none',
+      locks,
+    };
+    const list = this.sites.get(ev.op.name);
+    if (list) list.push(ctx);
+    else this.sites.set(ev.op.name, [ctx]);
+  }
+}
+
+/** Entry context of a function from its call sites (static functions only). */
+export function entryContext(fn: LoweredFunction, sites: CallSiteContext[] | undefined): EntryContext {
+  if (!fn.isStatic || !sites || sites.length === 0) return { srcu: 'unknown', locks: {}, callSites: 0 };
+  const srcu: EntryContext['srcu'] = sites.every((c) => c.srcuHeld) ? 'held' : sites.every((c) => c.srcuNotHeld) ? 'none' : 'unknown';
+  const locks: Record<string, LockState> = {};
+  const first = sites[0].locks;
+  for (const id of Object.keys(first).sort()) {
+    if (sites.every((c) => id in c.locks)) locks[id] = { mode: first[id], assumed: true };
+  }
+  return { srcu, locks, callSites: sites.length };
+}
+
+/** Functions in bottom-up order (callees before callers); cycles broken arbitrarily but deterministically. */
+export function bottomUpOrder(fns: readonly LoweredFunction[]): LoweredFunction[] {
+  const byName = new Map<string, LoweredFunction>();
+  for (const f of fns) if (!byName.has(f.name)) byName.set(f.name, f);
+  const order: LoweredFunction[] = [];
+  const state = new Map<string, 1 | 2>();
+  const visit = (f: LoweredFunction): void => {
+    if (state.has(f.name)) return;
+    state.set(f.name, 1);
+    for (const c of f.callees) {
+      const g = byName.get(c);
+      if (g && g !== f) visit(g);
+    }
+    state.set(f.name, 2);
+    order.push(f);
+  };
+  for (const f of fns) visit(f);
+  // Duplicate names (e.g. #ifdef'd alternatives) keep their own entries.
+  for (const f of fns) if (!order.includes(f)) order.push(f);
+  return order;
+}

@@ -1,0 +1,74 @@
+/**
+ * The KVM model as a queryable object. Rules and trackers ask the model; they
+ * never compare KVM names themselves.
+ */
+import * as kvm from './kvm.js';
+import type { ApiModel, Effect, GuardClassModel, IteratorModel, ProtocolVariable } from './types.js';
+
+export * from './types.js';
+
+export class Model {
+  private readonly apis: ReadonlyMap<string, ApiModel>;
+  private readonly iterators: ReadonlyMap<string, IteratorModel>;
+  private readonly guards: ReadonlyMap<string, GuardClassModel>;
+  readonly memslotsDomain = kvm.MEMSLOTS_DOMAIN;
+  readonly memslotsWriterLock = kvm.MEMSLOTS_WRITER_LOCK;
+  readonly mmuLock = kvm.MMU_LOCK_ID;
+  readonly notUnderSrcu: readonly string[] = kvm.NOT_UNDER_SRCU;
+  readonly protocolVariables: readonly ProtocolVariable[] = kvm.PROTOCOL_VARIABLES;
+  readonly ownerMembers = kvm.OWNER_MEMBERS;
+  readonly canonicalOwners = kvm.CANONICAL_OWNERS;
+
+  constructor(extra: readonly ApiModel[] = []) {
+    this.apis = new Map([...kvm.APIS, ...extra].map((a) => [a.name, a]));
+    this.iterators = new Map(kvm.ITERATORS.map((i) => [i.name, i]));
+    this.guards = new Map(kvm.GUARD_CLASSES.map((g) => [g.cls, g]));
+  }
+
+  api(name: string): ApiModel | undefined {
+    return this.apis.get(name);
+  }
+
+  effects(name: string): readonly Effect[] {
+    return this.apis.get(name)?.effects ?? [];
+  }
+
+  allApis(): ApiModel[] {
+    return [...this.apis.values()];
+  }
+
+  /** The iterator model for a loop macro; unknown `*for_each*` names are generic loops. */
+  iterator(name: string): IteratorModel {
+    return this.iterators.get(name) ?? { name, kind: 'generic', cursorArg: 0 };
+  }
+
+  guardClass(cls: string): GuardClassModel | undefined {
+    return this.guards.get(cls) ?? this.guards.get(cls.replace(/_(irq|irqsave|bh|nested)$/, ''));
+  }
+
+  isPublishTarget(chain: string): string | undefined {
+    return kvm.PUBLISH_TARGETS.find((t) => t.chain.test(chain))?.object;
+  }
+
+  isRmapChain(chain: string): boolean {
+    return kvm.RMAP_CHAINS.some((r) => r.test(chain));
+  }
+
+  isRmapFlag(chain: string): boolean {
+    return kvm.RMAP_FLAGS.some((r) => r.test(chain));
+  }
+
+  isGenerationChain(chain: string): boolean {
+    return kvm.GENERATION_CHAINS.some((r) => r.test(chain));
+  }
+
+  isRootList(chain: string): boolean {
+    return kvm.ROOT_LISTS.some((r) => r.test(chain));
+  }
+
+  /** Canonical owner name for a declared type, e.g. `struct kvm *` -> `kvm`. */
+  ownerForType(type: string): string | undefined {
+    const t = type.replace(/\bconst\b/g, '').replace(/\s+/g, ' ').trim();
+    return kvm.CANONICAL_OWNERS.find((o) => o.type.test(t))?.name;
+  }
+}

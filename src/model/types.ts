@@ -1,0 +1,130 @@
+/**
+ * The vocabulary of modelled effects. A KVM or kernel API (or a summarised
+ * function in view) is described by the effects a call has on the concurrency
+ * state; the engine's trackers apply them, rules observe them.
+ */
+
+/** Which argument of a call (0-based) an effect refers to. */
+export interface ArgRef {
+  arg: number;
+}
+
+/**
+ * A lock or SRCU domain: either fixed (e.g. `kvm.srcu` for
+ * `kvm_vcpu_srcu_read_lock(vcpu)`) or named by an argument expression, which is
+ * canonicalised (`&vcpu->kvm->mmu_lock` -> `kvm.mmu_lock`).
+ */
+export type LockRef = { fixed: string } | ArgRef;
+
+export type LockMode = 'write' | 'read' | 'excl';
+
+/** Address space of a memslot snapshot. */
+export type AddressSpaceRef = { fixed: string } | ArgRef;
+
+export type BarrierKind =
+  | 'mb'
+  | 'rmb'
+  | 'wmb'
+  | 'mb__before_atomic'
+  | 'mb__after_atomic'
+  | 'mb__after_spinlock'
+  | 'mb__after_unlock_lock'
+  | 'mb__after_srcu_read_unlock'
+  | 'compiler';
+
+export type AccessOrder = 'once' | 'plain' | 'acquire' | 'release' | 'relaxed' | 'mb';
+
+export type Effect =
+  /** Enter an SRCU read-side section. */
+  | { kind: 'srcu-lock'; domain: LockRef }
+  | { kind: 'srcu-unlock'; domain: LockRef }
+  /** Acquire a lock. `cond`: only when the call returns true (trylock). */
+  | { kind: 'lock'; lock: LockRef; mode: LockMode; cond?: 'true' }
+  | { kind: 'unlock'; lock: LockRef; mode?: LockMode }
+  /** lockdep_assert_held & co: the function requires the lock at this point. */
+  | { kind: 'assert-held'; lock: LockRef; mode?: LockMode }
+  /** Assertion that the caller is in an SRCU read-side section (or holds the alternative lock). */
+  | { kind: 'assert-srcu'; domain: LockRef }
+  /** A fresh snapshot of `kvm->memslots[as]`; `via` names the helper that took it internally. */
+  | { kind: 'snapshot'; as: AddressSpaceRef; via?: string }
+  /** Publication of a new memslots array with rcu_assign_pointer(). */
+  | { kind: 'publish'; object: string; target: ArgRef; value: ArgRef }
+  /** End of an SRCU grace period on a domain. */
+  | { kind: 'sync'; domain: LockRef }
+  /** Deferred free after a grace period: legal after a publish. */
+  | { kind: 'deferred-free'; domain: LockRef }
+  /** Free (or hand back for reuse) the object passed as `arg`. */
+  | { kind: 'free'; arg: number }
+  | { kind: 'invalidate-begin' }
+  | { kind: 'invalidate-end' }
+  /** Zaps SPTEs of a gfn range; needs mmu_invalidate_in_progress elevated. */
+  | { kind: 'zap-range' }
+  /** Zap that protects itself (takes mmu_lock and begins an invalidation internally). */
+  | { kind: 'zap-range-self-protected' }
+  /** May drop and re-take `lock` (yield point). */
+  | { kind: 'yield'; lock: LockRef }
+  /** Takes a TDP MMU root reference; `mustCheck`: the result says whether it succeeded. */
+  | { kind: 'root-get'; arg: number; mustCheck: boolean }
+  /** Puts a TDP MMU root reference; `returnsLast`: true result = last reference, caller must free. */
+  | { kind: 'root-put'; arg: number; returnsLast: boolean }
+  | { kind: 'root-free'; arg: number }
+  /** A memory barrier. */
+  | { kind: 'barrier'; barrier: BarrierKind }
+  /** A marked access through a macro (READ_ONCE, smp_load_acquire, atomic_read ...). */
+  | { kind: 'access'; access: 'read' | 'write' | 'rmw'; order: AccessOrder; arg: number; valueArg?: number; fixed?: { base: string; chain: string } }
+  /** An access to an rmap array. */
+  | { kind: 'rmap-access' }
+  /** Returns true only if all rmaps are visible (ends in a load-acquire of the rmap flag). */
+  | { kind: 'rmap-guard' }
+  /** Annotates an RCU pointer read or publish (for the misleading-annotation rule). */
+  | { kind: 'rcu-deref'; arg: number }
+  | { kind: 'rcu-assign'; target: ArgRef; value: ArgRef }
+  /** Not a call at all but a statement-like macro (e.g. BUG_ON) that does not return on true. */
+  | { kind: 'noreturn' };
+
+export interface ApiModel {
+  name: string;
+  effects: Effect[];
+  /** Short note for explanations. */
+  note?: string;
+}
+
+export type IteratorKind =
+  | 'tdp-root'
+  | 'tdp-root-yield-safe'
+  | 'list'
+  | 'list-safe'
+  | 'memslot'
+  | 'vcpu'
+  | 'spte'
+  | 'rmap'
+  | 'generic';
+
+export interface IteratorModel {
+  name: string;
+  kind: IteratorKind;
+  /** Argument naming the loop cursor. */
+  cursorArg: number;
+  /** Argument naming the list/collection (for list iterators). */
+  headArg?: number;
+  /** The loop holds a reference on the cursor during each iteration. */
+  holdsRef?: boolean;
+  /** The loop tolerates the lock being dropped inside its body. */
+  yieldSafe?: boolean;
+}
+
+/** `guard(cls)(args)` / `scoped_guard(cls, args)`: what the class acquires. */
+export interface GuardClassModel {
+  cls: string;
+  acquire: Effect[];
+  release: Effect[];
+}
+
+/** A shared variable of a lockless protocol (for barrier rules). */
+export interface ProtocolVariable {
+  /** Member chain suffix identifying the field, e.g. `arch.indirect_shadow_pages`. */
+  chain: string;
+  /** Lock that writers hold, canonical id. */
+  writersHold?: string;
+  note?: string;
+}
