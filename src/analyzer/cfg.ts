@@ -625,6 +625,19 @@ class Builder {
     const a: Op = { k: 'assign', target: name, rhs: value.text, line: this.line(at), col: this.col(at) };
     const last = ops[ops.length - 1];
     const callNode = stripCasts(v);
+    let memberBase: SyntaxNode = callNode;
+    while (memberBase.type === 'field_expression') memberBase = stripCasts(memberBase.childForFieldName('argument')!);
+    if (memberBase !== callNode && memberBase.type === 'call_expression') {
+      // x = call(...)->member: x holds state derived from the call's result.
+      const callee = calleeName(memberBase);
+      for (let i = ops.length - 1; i >= 0; i--) {
+        const o = ops[i];
+        if (o.k === 'call' && o.name === callee) {
+          o.resultVar = name;
+          break;
+        }
+      }
+    }
     if (callNode.type === 'call_expression' && last && last.k === 'call') {
       a.fromCall = last.name;
       a.fromCallId = last.id;
@@ -782,7 +795,7 @@ class Builder {
       line: this.line(n),
       col: this.col(n),
     };
-    if (use === 'assigned' && resultVar) op.resultVar = resultVar;
+    if ((use === 'assigned' || use === 'return') && resultVar) op.resultVar = resultVar;
     const parent = n.parent;
     if (parent && parent.type === 'field_expression' && parent.childForFieldName('argument')?.id === n.id) {
       op.memberOfResult = parent.childForFieldName('field')?.text;

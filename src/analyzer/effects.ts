@@ -12,7 +12,7 @@ export type Resolved =
   | { kind: 'lock'; lock: string; mode: 'write' | 'read' | 'excl'; cond?: 'true' }
   | { kind: 'unlock'; lock: string }
   | { kind: 'assert-held'; lock: string; mode?: 'write' | 'read' | 'excl' }
-  | { kind: 'snapshot'; as: string; via?: string }
+  | { kind: 'snapshot'; as: string; via?: string; access?: boolean }
   | { kind: 'rcu-assign'; target: ArgInfo; value: ArgInfo; publishes?: string }
   | { kind: 'rcu-deref'; arg: ArgInfo }
   | { kind: 'free'; arg: ArgInfo }
@@ -97,10 +97,11 @@ export class EffectResolver {
         return { kind: 'unlock', lock: this.lockRef(e.lock, args) };
       case 'assert-held':
         return e.mode ? { kind: 'assert-held', lock: this.lockRef(e.lock, args), mode: e.mode } : { kind: 'assert-held', lock: this.lockRef(e.lock, args) };
-      case 'snapshot':
-        return e.via !== undefined || callee !== undefined
-          ? { kind: 'snapshot', as: this.asRef(e.as, args), via: e.via }
-          : { kind: 'snapshot', as: this.asRef(e.as, args) };
+      case 'snapshot': {
+        const r: Resolved = { kind: 'snapshot', as: this.asRef(e.as, args), via: e.via ?? callee };
+        if (e.access) r.access = true;
+        return r;
+      }
       case 'rcu-assign': {
         const target = args[e.target.arg] ?? NO_ARG;
         const value = args[e.value.arg] ?? NO_ARG;

@@ -150,7 +150,7 @@ function withFacts(s: State, facts: Record<string, Fact>): State {
 export function transferOp(s0: State, op: Op, effects: readonly Resolved[], model: Model): State {
   let s = s0;
   if (op.k === 'assign') {
-    s = assignVar(s, op.target);
+    s = assignVar(s, op.target, op.line);
     if (op.fromCall !== undefined) {
       s = withFacts(s, { ...s.facts, [op.target]: { call: op.fromCall, callId: op.fromCallId } });
     } else if (op.fromVar !== undefined && s.facts[op.fromVar]) {
@@ -167,8 +167,18 @@ export function transferOp(s0: State, op: Op, effects: readonly Resolved[], mode
   return s;
 }
 
-function assignVar(s: State, v: string): State {
+function assignVar(s: State, v: string, line: number): State {
   let out = s;
+  // The variable no longer holds an earlier snapshot's result (unless this is the assignment that stored it).
+  const held = Object.keys(out.snaps).filter((k) => out.snaps[k].holder === v && out.snaps[k].line !== line);
+  if (held.length) {
+    const snaps = { ...out.snaps };
+    for (const k of held) {
+      const { holder: _h, ...rest } = snaps[k];
+      snaps[k] = rest;
+    }
+    out = { ...out, snaps };
+  }
   if (v in s.facts) {
     const facts = { ...s.facts };
     delete facts[v];
@@ -233,8 +243,14 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
       if (e.lock in s.locks) return s;
       return { ...s, locks: { ...s.locks, [e.lock]: { mode: e.mode ?? 'excl', assumed: true, at } } };
     case 'snapshot': {
-      if (e.as in s.snaps) return s;
-      return { ...s, snaps: { ...s.snaps, [e.as]: { ...at, section: s.srcu.section, via: e.via } } };
+      const prev = s.snaps[e.as];
+      // Keep the first state-returning snapshot; a later one replaces a mere access.
+      if (prev && (!prev.access || e.access)) return s;
+      const snap: import('./state.js').SnapshotState = { ...at, section: s.srcu.section };
+      if (e.via) snap.via = e.via;
+      if (e.access) snap.access = true;
+      if (op.k === 'call' && op.resultVar) snap.holder = op.resultVar;
+      return { ...s, snaps: { ...s.snaps, [e.as]: snap } };
     }
     case 'rcu-assign':
       if (e.publishes) return { ...s, published: { ...at, value: e.value.text, object: e.publishes } };

@@ -34,6 +34,10 @@ export interface LockState {
 export interface SnapshotState extends Site {
   section: string;
   via?: string;
+  /** Self-contained guest access: nothing derived from it outlives the call. */
+  access?: boolean;
+  /** Variable holding the snapshot's result (memslot, slots, hva, generation...). */
+  holder?: string;
 }
 
 export interface RefState extends Site {
@@ -131,7 +135,7 @@ export function stateKey(s: State): string {
   return [
     s.srcu.depth, s.srcu.entry, s.srcu.section,
     recKey(s.locks, (l) => `${l.mode}${l.assumed ? 'a' : ''}`),
-    recKey(s.snaps, (v) => `${siteKey(v)}@${v.section}`),
+    recKey(s.snaps, (v) => `${siteKey(v)}@${v.section}${v.access ? 'A' : ''}${v.holder ?? ''}`),
     s.inval, siteKey(s.synced),
     s.published ? siteKey(s.published) : '-',
     recKey(s.refs, (r) => `${r.kind}${siteKey(r)}`),

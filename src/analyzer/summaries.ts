@@ -53,6 +53,8 @@ export class SummaryCollector implements RuleHandlers {
   private entryInval = 0;
   private readonly mustBarrierExits: boolean[] = [];
   private readonly returnedReads: string[] = [];
+  /** Address spaces whose snapshot-derived state the function returns. */
+  private readonly returnedSnapshots = new Set<string>();
 
   constructor(
     private readonly fn: LoweredFunction,
@@ -77,7 +79,12 @@ export class SummaryCollector implements RuleHandlers {
 
   op(ev: OpEvent): void {
     const { op, pre } = ev;
-    for (const e of ev.effects) this.onEffect(e, op as CallOp, pre);
+    for (const e of ev.effects) {
+      this.onEffect(e, op as CallOp, pre);
+      if (e.kind === 'snapshot' && !e.access && ev.node.kind === 'return') {
+        this.returnedSnapshots.add(e.as);
+      }
+    }
     if (op.k === 'read' && ev.node.kind === 'return' && this.model.protocolVariables.some((p) => op.chain.endsWith(p.chain))) {
       this.returnedReads.push(op.chain);
     }
@@ -89,7 +96,13 @@ export class SummaryCollector implements RuleHandlers {
       case 'snapshot': {
         const idx = this.paramIndex(e.as);
         const as = idx >= 0 ? { arg: idx } : { fixed: e.as };
-        this.addMay(`snapshot:${e.as}`, { kind: 'snapshot', as, via: e.via ?? op.name }, `takes a memslots snapshot via ${where}`);
+        const eff: Effect = { kind: 'snapshot', as, via: e.via ?? op.name };
+        if (e.access) eff.access = true;
+        // A state-returning snapshot wins over an access for the same address space.
+        const key = `snapshot:${e.as}`;
+        const prev = this.may.get(key);
+        if (prev && prev.kind === 'snapshot' && prev.access && !e.access) this.may.delete(key);
+        this.addMay(key, eff, `takes a memslots snapshot via ${where}`);
         break;
       }
       case 'yield':
@@ -129,11 +142,20 @@ export class SummaryCollector implements RuleHandlers {
 
   exit(ev: ExitEvent): void {
     this.exitStates.push(ev.state);
+    const ret = ev.node.ret ?? '';
+    for (const [as, snap] of Object.entries(ev.state.snaps)) {
+      if (!snap.access && snap.holder && new RegExp(`\\b${snap.holder}\\b`).test(ret)) this.returnedSnapshots.add(as);
+    }
     this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined && ev.state.mem.pendingStores.length === 0);
   }
 
   summary(): Summary {
-    const effects: Effect[] = [...this.may.values()];
+    // A helper's snapshot is memslot state for its caller only if the helper returns it.
+    const effects: Effect[] = [...this.may.entries()].map(([k, e]) => {
+      if (e.kind !== 'snapshot' || e.access) return e;
+      const as = k.slice('snapshot:'.length);
+      return this.returnedSnapshots.has(as) ? e : { ...e, access: true };
+    });
     const reasons = { ...this.reasons };
     const exits = this.exitStates;
     if (exits.length) {
@@ -206,10 +228,17 @@ export class CallSiteCollector implements RuleHandlers {
   }
 }
 
-/** Entry context of a function from its call sites (static functions only). */
+/**
+ * Entry context of a function from its call sites in view. SRCU facts only for
+ * static functions (others may have callers we cannot see); locks held at every
+ * call site in view are assumed held for any function, which can only make
+ * rules quieter (assumed locks are never the reason for a finding).
+ */
 export function entryContext(fn: LoweredFunction, sites: CallSiteContext[] | undefined): EntryContext {
-  if (!fn.isStatic || !sites || sites.length === 0) return { srcu: 'unknown', locks: {}, callSites: 0 };
-  const srcu: EntryContext['srcu'] = sites.every((c) => c.srcuHeld) ? 'held' : sites.every((c) => c.srcuNotHeld) ? 'none' : 'unknown';
+  if (!sites || sites.length === 0) return { srcu: 'unknown', locks: {}, callSites: 0 };
+  const srcu: EntryContext['srcu'] = !fn.isStatic
+    ? 'unknown'
+    : sites.every((c) => c.srcuHeld) ? 'held' : sites.every((c) => c.srcuNotHeld) ? 'none' : 'unknown';
   const locks: Record<string, LockState> = {};
   const first = sites[0].locks;
   for (const id of Object.keys(first).sort()) {

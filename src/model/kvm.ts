@@ -13,8 +13,13 @@ function api(name: string, effects: Effect[], note?: string): ApiModel {
   return note ? { name, effects, note } : { name, effects };
 }
 
-function snapshotHelpers(names: string[], as: string, viaSelf = true): ApiModel[] {
-  return names.map((n) => api(n, [{ kind: 'snapshot', as: { fixed: as }, via: viaSelf ? n : undefined }]));
+function snapshotHelpers(names: string[], as: string): ApiModel[] {
+  return names.map((n) => api(n, [{ kind: 'snapshot', as: { fixed: as }, via: n }]));
+}
+
+/** Guest memory accessors: each looks the memslot up internally and returns guest data only. */
+function accessHelpers(names: string[], as: string): ApiModel[] {
+  return names.map((n) => api(n, [{ kind: 'snapshot', as: { fixed: as }, via: n, access: true }]));
 }
 
 export const APIS: readonly ApiModel[] = [
@@ -38,20 +43,31 @@ export const APIS: readonly ApiModel[] = [
   api('kvm_vcpu_memslots', [{ kind: 'snapshot', as: { fixed: 'vcpu' } }]),
   ...snapshotHelpers(
     [
-      'gfn_to_memslot', 'gfn_to_hva', 'gfn_to_hva_prot', 'kvm_is_visible_gfn', 'kvm_read_guest', 'kvm_read_guest_page',
-      'kvm_read_guest_atomic', 'kvm_write_guest', 'kvm_write_guest_page', 'kvm_clear_guest', 'mark_page_dirty',
-      'gfn_to_pfn', 'gfn_to_pfn_prot', 'gfn_to_page', 'kvm_host_page_size', 'kvm_current_mmio_generation',
-      'kvm_gfn_to_hva_cache_init', 'kvm_read_guest_cached', 'kvm_write_guest_cached', 'kvm_vcpu_is_visible_gfn_kvm',
-      '__kvm_follow_pfn_kvm', 'kvm_gfn_to_memslot',
+      'gfn_to_memslot', 'gfn_to_hva', 'gfn_to_hva_prot', 'kvm_is_visible_gfn', 'gfn_to_pfn', 'gfn_to_pfn_prot',
+      'gfn_to_page', 'kvm_host_page_size', 'kvm_current_mmio_generation', 'kvm_gfn_to_hva_cache_init',
+    ],
+    '0',
+  ),
+  ...accessHelpers(
+    [
+      'kvm_read_guest', 'kvm_read_guest_page', 'kvm_read_guest_atomic', 'kvm_write_guest', 'kvm_write_guest_page',
+      'kvm_clear_guest', 'mark_page_dirty', 'kvm_read_guest_cached', 'kvm_write_guest_cached',
+      'kvm_write_guest_offset_cached', 'kvm_read_guest_offset_cached',
     ],
     '0',
   ),
   ...snapshotHelpers(
     [
-      'kvm_vcpu_gfn_to_memslot', 'kvm_vcpu_gfn_to_hva', 'kvm_vcpu_gfn_to_hva_prot', 'kvm_vcpu_read_guest',
-      'kvm_vcpu_read_guest_page', 'kvm_vcpu_read_guest_atomic', 'kvm_vcpu_write_guest', 'kvm_vcpu_write_guest_page',
-      'kvm_vcpu_mark_page_dirty', 'kvm_vcpu_gfn_to_pfn', 'kvm_vcpu_gfn_to_pfn_atomic', 'kvm_vcpu_is_visible_gfn',
-      'kvm_vcpu_map', 'kvm_vcpu_map_readonly', 'kvm_vcpu_gfn_to_page',
+      'kvm_vcpu_gfn_to_memslot', 'kvm_vcpu_gfn_to_hva', 'kvm_vcpu_gfn_to_hva_prot', 'kvm_vcpu_gfn_to_pfn',
+      'kvm_vcpu_gfn_to_pfn_atomic', 'kvm_vcpu_is_visible_gfn', 'kvm_vcpu_map', 'kvm_vcpu_map_readonly',
+      'kvm_vcpu_gfn_to_page',
+    ],
+    'vcpu',
+  ),
+  ...accessHelpers(
+    [
+      'kvm_vcpu_read_guest', 'kvm_vcpu_read_guest_page', 'kvm_vcpu_read_guest_atomic', 'kvm_vcpu_write_guest',
+      'kvm_vcpu_write_guest_page', 'kvm_vcpu_mark_page_dirty',
     ],
     'vcpu',
   ),

@@ -45,8 +45,12 @@ export type Effect =
   | { kind: 'assert-held'; lock: LockRef; mode?: LockMode }
   /** Assertion that the caller is in an SRCU read-side section (or holds the alternative lock). */
   | { kind: 'assert-srcu'; domain: LockRef }
-  /** A fresh snapshot of `kvm->memslots[as]`; `via` names the helper that took it internally. */
-  | { kind: 'snapshot'; as: AddressSpaceRef; via?: string }
+  /**
+   * A fresh snapshot of `kvm->memslots[as]`; `via` names the helper that took it internally.
+   * `access`: a self-contained guest access (kvm_read_guest() & co) whose result is guest data,
+   * not memslot-derived state (memslot, slots array, hva, pfn, generation).
+   */
+  | { kind: 'snapshot'; as: AddressSpaceRef; via?: string; access?: boolean }
   /** Publication of a new memslots array with rcu_assign_pointer(). */
   | { kind: 'publish'; object: string; target: ArgRef; value: ArgRef }
   /** End of an SRCU grace period on a domain. */

@@ -26,11 +26,34 @@ export const rule: Rule = {
     ],
     messages: {
       second:
-        'second memslots snapshot of address space {as} in one SRCU read-side section: {second} may see a newer array than {first} (line {firstLine}); take one snapshot and pass it down',
+        'second memslots snapshot of address space {as} in one SRCU read-side section: {second} may see a newer array than {first} (line {firstLine}), whose result \'{holder}\' is still used; take one snapshot and pass it down',
     },
   },
   create(ctx) {
     const slotsLock = ctx.model.memslotsWriterLock;
+    const usedFrom = new Map<string, boolean>();
+    /** Is `v` used on some path from `start` (including the rest of its own statement)? */
+    const usedAfter = (start: number, v: string): boolean => {
+      const k = `${start}|${v}`;
+      const cached = usedFrom.get(k);
+      if (cached !== undefined) return cached;
+      const re = new RegExp(`\\b${v.replace(/\W/g, '')}\\b`);
+      const seen = new Set<number>();
+      const todo = [start];
+      let found = false;
+      while (todo.length && !found) {
+        const n = ctx.fn.nodes[todo.pop()!];
+        if (seen.has(n.id)) continue;
+        seen.add(n.id);
+        const texts = n.ops.map((o) => (o.k === 'assign' ? o.rhs : o.text));
+        if (n.test) texts.push(n.test.text);
+        if (n.ret) texts.push(n.ret);
+        if (texts.some((t) => re.test(t))) found = true;
+        for (const e of n.succs) todo.push(e.to);
+      }
+      usedFrom.set(k, found);
+      return found;
+    };
     return {
       op(ev) {
         for (const e of ev.effects) {
@@ -41,13 +64,17 @@ export const rule: Rule = {
           if (!inSrcuSection(s)) continue;
           const first = s.snaps[e.as];
           if (!first || first.section !== s.srcu.section) continue;
-          const second = ev.op.k === 'call' ? `${ev.op.name}()` : ev.op.text;
+          // Only state derived from the first snapshot that is still used can disagree with the second.
+          if (first.access || !first.holder || !usedAfter(ev.node.id, first.holder)) continue;
+          // `slot = gfn_to_memslot(...)` again: the old state is replaced, not combined.
+          if (ev.op.k === 'call' && ev.op.resultVar === first.holder) continue;
+          const second = ev.op.k === 'call' ? `${ev.op.name}()` : 'this snapshot';
           const firstText = `${first.text.replace(/\(.*$/s, '')}()`;
           ctx.report({
             line: ev.op.line,
             col: ev.op.col,
             messageId: 'second',
-            data: { as: e.as, second, first: firstText, firstLine: first.line },
+            data: { as: e.as, second, first: firstText, firstLine: first.line, holder: first.holder },
             related: [{ line: first.line, col: first.col, message: `first snapshot taken here${first.via ? ` (inside ${first.via}())` : ''}` }],
             key: `${e.as}|${firstText}|${second}`,
             confidence: srcuKnownHeld(s) ? 'high' : 'medium',

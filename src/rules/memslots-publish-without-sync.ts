@@ -50,7 +50,7 @@ export const rule: Rule = {
         if (!s.published) return;
         const op = ev.op;
         if (op.k === 'write') {
-          if (ctx.model.isGenerationChain(op.chain) && (op.base === s.published.value || !isOldMemslots(s.facts[op.base]))) {
+          if (ctx.model.isGenerationChain(op.chain) && op.base === s.published.value) {
             ctx.report({
               line: op.line, col: op.col, messageId: 'generation',
               data: { what: op.text, ...publishData(s) },

@@ -68,6 +68,7 @@ void bad_guard(struct kvm *kvm, gfn_t gfn)
 	if (!slot)
 		return;
 	walk_slots(kvm_memslots(kvm)); /* BAD */
+	slot_put(slot);
 }
 `;
       expect(brief(run(code))).toEqual([`${RULE} bad_guard:${lineOf(code, 'BAD')}`]);
@@ -80,8 +81,10 @@ int bad_scoped(struct kvm *kvm, int as_id)
 	int n = 0;
 
 	scoped_guard(srcu, &kvm->srcu) {
-		n += count(__kvm_memslots(kvm, as_id));
+		struct kvm_memslots *slots = __kvm_memslots(kvm, as_id);
+
 		n += count(__kvm_memslots(kvm, as_id)); /* BAD */
+		n -= count(slots);
 	}
 	return n;
 }
@@ -143,6 +146,7 @@ void bad_loop(struct kvm *kvm, struct list_head *head)
 	list_for_each_entry(it, head, link) {
 		it->slot = gfn_to_memslot(kvm, it->gfn); /* BAD */
 	}
+	check_slots(slots, head);
 	srcu_read_unlock(&kvm->srcu, idx);
 }
 `;
@@ -243,6 +247,34 @@ int good_vcpu_drop(struct kvm_vcpu *vcpu)
 	kvm_vcpu_srcu_read_lock(vcpu);
 	slot = kvm_vcpu_gfn_to_memslot(vcpu, 0);
 	return slot != NULL;
+}
+`;
+      expect(run(code)).toEqual([]);
+    });
+
+    it('two self-contained guest accesses (each looks its memslot up)', () => {
+      const code = `
+int good_accesses(struct kvm_vcpu *vcpu, gpa_t gpa)
+{
+	u64 a, b;
+
+	if (kvm_vcpu_read_guest(vcpu, gpa, &a, sizeof(a)))
+		return -EFAULT;
+	return kvm_vcpu_write_guest(vcpu, gpa + 8, &b, sizeof(b));
+}
+`;
+      expect(run(code)).toEqual([]);
+    });
+
+    it('first snapshot result dead before the second', () => {
+      const code = `
+bool good_dead(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_memory_slot *slot = gfn_to_memslot(kvm, gfn);
+	bool ro = slot && (slot->flags & KVM_MEM_READONLY);
+
+	mark_page_dirty(kvm, gfn);
+	return ro && kvm_is_visible_gfn(kvm, gfn);
 }
 `;
       expect(run(code)).toEqual([]);

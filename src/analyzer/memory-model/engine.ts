@@ -132,29 +132,67 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   const counter = { states: 0, positive: 0, negative: 0, datarace: false };
   let witness: string | undefined;
   const wantPositive = test.quantifier !== 'forall';
-  const chosen: Trace[] = [];
+  const tick = (): void => {
+    if (++counter.states > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
+  };
+
+  // Choose threads in an order that lets locations be closed early: writers
+  // first (fewest traces first), pure readers last.
+  const writesAny = traces.map((ts) => ts.some((tr) => tr.events.some((e) => e.kind === 'W')));
+  const order = progs.map((_, i) => i).sort((a, b) => {
+    if (writesAny[a] !== writesAny[b]) return writesAny[a] ? -1 : 1;
+    return traces[a]!.length - traces[b]!.length || a - b;
+  });
+  const mayWriteLoc: Set<string>[] = traces.map((ts) => {
+    const s = new Set<string>();
+    for (const tr of ts) for (const e of tr.events) if (e.kind === 'W') s.add(e.loc!);
+    return s;
+  });
+  // Locations whose writers are all among the first k+1 threads of `order`.
+  const closedAt: string[][] = order.map((_, k) => {
+    const out: string[] = [];
+    for (const l of locations) {
+      let closed = true;
+      for (let j = k + 1; j < nThreads && closed; j++) if (mayWriteLoc[order[j]!]!.has(l)) closed = false;
+      let wasClosed = k > 0;
+      for (let j = k; j < nThreads && wasClosed; j++) if (mayWriteLoc[order[j]!]!.has(l)) wasClosed = false;
+      if (closed && (!wasClosed || k === 0)) out.push(l);
+    }
+    return out;
+  });
+  // chosen[i] is the trace of thread progs[i] (indexed by program position).
+  const chosen: (Trace | undefined)[] = new Array<Trace | undefined>(nThreads).fill(undefined);
 
   const readable = (k: number): boolean => {
     // Every read of the chosen traces must be suppliable.
     const avail = new Set<string>(initKeys);
-    for (let i = 0; i <= k; i++) for (const e of chosen[i]!.events) if (e.kind === 'W') avail.add(key(e.loc!, e.val!));
+    for (let i = 0; i <= k; i++) for (const e of chosen[order[i]!]!.events) if (e.kind === 'W') avail.add(key(e.loc!, e.val!));
     for (let i = 0; i <= k; i++)
-      for (const e of chosen[i]!.events) {
+      for (const e of chosen[order[i]!]!.events) {
         if (e.kind !== 'R') continue;
         const kk = key(e.loc!, e.val!);
         if (avail.has(kk)) continue;
         let ok = false;
-        for (let j = k + 1; j < nThreads && !ok; j++) ok = mayWrite[j]!.has(kk);
+        for (let j = k + 1; j < nThreads && !ok; j++) ok = mayWrite[order[j]!]!.has(kk);
         if (!ok) return false;
       }
+    // Locations all of whose writers are chosen must have a coherent rf/co
+    // for the reads chosen so far (dropping reads preserves coherence).
+    const locs = new Set<string>();
+    for (let i = 0; i <= k; i++) for (const l of closedAt[i]!) locs.add(l);
+    if (locs.size === 0) return true;
+    const ev = buildEvents([...locs].sort(), true);
+    for (const l of [...locs].sort()) {
+      const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
+      const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
+      if (rs.length === 0 && ws.length <= 2) continue;
+      if (locationOptions(ev, ws, rs, true).length === 0) return false;
+    }
     return true;
   };
 
-  const visitCombination = (): void => {
+  const buildEvents = (locList: string[], partial: boolean): GEvent[] => {
     const ev: GEvent[] = [];
-    const usedLocs = new Set<string>(locations);
-    for (const tr of chosen) for (const e of tr.events) if (e.loc !== undefined) usedLocs.add(e.loc);
-    const locList = [...usedLocs].sort();
     for (const l of locList) {
       ev.push({
         id: ev.length,
@@ -172,26 +210,40 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
       });
     }
     chosen.forEach((tr, ti) => {
-      tr.events.forEach((e: TEvent, i) => ev.push({ ...e, id: ev.length, thread: progs[ti]!.index, po: i }));
+      if (!tr) {
+        if (!partial) throw new Error('internal: missing trace');
+        return;
+      }
+      tr.events.forEach((e: TEvent, i) => {
+        if (partial && !locList.includes(e.loc ?? '')) return;
+        ev.push({ ...e, id: ev.length, thread: progs[ti]!.index, po: i });
+      });
     });
+    return ev;
+  };
+
+  const visitCombination = (): void => {
+    const usedLocs = new Set<string>(locations);
+    for (const tr of chosen) for (const e of tr!.events) if (e.loc !== undefined) usedLocs.add(e.loc);
+    const locList = [...usedLocs].sort();
+    const ev = buildEvents(locList, false);
+    const full = chosen as Trace[];
     // Per-location options.
     const perLoc: LocOption[][] = [];
-    const locOfWrites: number[][] = [];
     for (const l of locList) {
       const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
       const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
       if (rs.length === 0 && ws.length === 1) continue;
-      const opts = locationOptions(ev, ws, rs);
+      const opts = locationOptions(ev, ws, rs, false);
       if (opts.length === 0) return;
       perLoc.push(opts);
-      locOfWrites.push(ws.map((w) => w.id));
     }
     const sm = buildStatic(ev);
     const n = ev.length;
     const idx = new Array<number>(perLoc.length).fill(0);
     const finalOf = new Map<string, Val>();
     for (;;) {
-      if (++counter.states > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
+      tick();
       const rf = new Rel(n);
       const co = new Rel(n);
       finalOf.clear();
@@ -205,7 +257,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
       });
       const res = checkExecution(sm, rf, co, true);
       if (res.allowed) {
-        const env: Env = { traces: chosen, progs, finalOf, locations: usedLocs };
+        const env: Env = { traces: full, progs, finalOf, locations: usedLocs };
         if (!test.filter || evalCond(test.filter, env)) {
           if (res.datarace) counter.datarace = true;
           const pos = evalCond(test.condition, env);
@@ -231,12 +283,14 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
       visitCombination();
       return;
     }
-    for (const tr of traces[k]!) {
-      chosen[k] = tr;
+    const ti = order[k]!;
+    for (const tr of traces[ti]!) {
+      tick();
+      chosen[ti] = tr;
       if (!readable(k)) continue;
       choose(k + 1);
     }
-    chosen.length = k;
+    chosen[ti] = undefined;
   };
   choose(0);
 
@@ -261,7 +315,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
  * immediate co-predecessor of its write (atomicity); plain reads choose any
  * write with the value they read such that CoRR/CoRW/CoWR hold.
  */
-function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[]): LocOption[] {
+function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[], firstOnly: boolean): LocOption[] {
   const out: LocOption[] = [];
   const init = ws[0]!;
   const rest = ws.slice(1);
@@ -317,6 +371,7 @@ function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[]): LocOption[] 
         out.push({ co: order.slice(), rf: [...src.entries()] });
         return;
       }
+      if (firstOnly && out.length) return;
       const r = free[i]!;
       for (const w of ws) {
         if (w.val !== r.val) continue;
@@ -330,6 +385,7 @@ function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[]): LocOption[] 
   };
 
   const dfs = (): void => {
+    if (firstOnly && out.length) return;
     if (order.length === ws.length) {
       assignReads();
       return;

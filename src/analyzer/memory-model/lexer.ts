@@ -33,12 +33,13 @@ function isIdChar(c: string): boolean {
 }
 
 /** Returns the end offset of a comment starting at `i`, or -1 if none. */
-function commentEnd(src: string, i: number): number {
+function commentEnd(src: string, i: number, topLevel = true): number {
   const c = src[i];
   const d = src[i + 1];
   if (c === '(' && d === '*') {
     const e = src[i + 2];
-    if (e !== undefined && !(e === ' ' || e === '\t' || e === '\n' || e === '\r' || e === '*' || e === ')')) return -1;
+    const spaceAfter = e === undefined || e === ' ' || e === '\t' || e === '\n' || e === '\r' || e === '*' || e === ')';
+    if (!spaceAfter && !topLevel) return -1;
     let depth = 1;
     let j = i + 2;
     while (j < src.length && depth > 0) {
@@ -68,6 +69,8 @@ export function tokenize(src: string, startLine = 1, baseOffset = 0): Token[] {
   let line = startLine;
   let i = 0;
   const n = src.length;
+  // Outside braces and parentheses `(*` always opens a comment.
+  let depth = 0;
   while (i < n) {
     const c = src[i]!;
     if (c === '\n') {
@@ -79,12 +82,14 @@ export function tokenize(src: string, startLine = 1, baseOffset = 0): Token[] {
       i++;
       continue;
     }
-    const ce = commentEnd(src, i);
+    const ce = commentEnd(src, i, depth === 0);
     if (ce >= 0) {
       for (let j = i; j < ce; j++) if (src[j] === '\n') line++;
       i = ce;
       continue;
     }
+    if (c === '{' || c === '(' || c === '[') depth++;
+    if ((c === '}' || c === ')' || c === ']') && depth > 0) depth--;
     if (c === '"') {
       let j = i + 1;
       while (j < n && src[j] !== '"') j++;
