@@ -45,6 +45,8 @@ export interface Finding {
   commit?: string;
   /** Patch subject or file name (patch mode). */
   patch?: string;
+  /** Position of the commit or patch in the run (range and series order); orders output. */
+  seq?: number;
   /** True when the same finding exists in the pre-image (shown only with --all). */
   preexisting: boolean;
   /**
@@ -76,6 +78,7 @@ export interface RunResult {
 /** Deterministic order for findings: file, line, column, rule, message. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
+    (a.seq ?? 0) - (b.seq ?? 0) ||
     cmp(a.commit ?? '', b.commit ?? '') ||
     cmp(a.patch ?? '', b.patch ?? '') ||
     cmp(a.file, b.file) ||

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Confidence, Finding } from '../types.js';
 import type { Model } from '../model/index.js';
-import { CParser, type ParsedFile } from './frontend/parse.js';
+import { CParser } from './frontend/parse.js';
+import { indexFile, type FileIndex, type FunctionSpan } from './frontend/index-file.js';
 import { lowerFunction } from './cfg.js';
 import { EffectResolver } from './effects.js';
 import { walk } from './engine.js';
@@ -14,7 +15,7 @@ import type { CallOp, LoweredFunction } from './ir.js';
 import type { ReportInput, Rule, RuleContext, RuleHandlers, UnitView } from './rule-api.js';
 import { initialState, type State } from './state.js';
 import {
-  CallSiteCollector, type CallSiteContext, type EntryContext, type Summary, SummaryCollector, bottomUpOrder, entryContext,
+  CallSiteCollector, type CallSiteContext, type EntryContext, type Summary, SummaryCollector, entryContext, withEntryContract,
 } from './summaries.js';
 import type { Effect } from '../model/index.js';
 
@@ -45,6 +46,12 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
 export class Analyzer {
   readonly parser: CParser;
   readonly stats: AnalyzerStats = { files: 0, functions: 0, walks: 0 };
+  /** Lowered functions by content hash (relocated when the same text moves). */
+  private readonly lowered = new BoundedMap<string, LoweredFunction | null>(20_000);
+  /** Summaries by content hash + callee summary keys. */
+  private readonly summaryCache = new BoundedMap<string, Summary>(50_000);
+  /** File indexes by content hash. */
+  private readonly indexes = new BoundedMap<string, FileIndex>(256);
 
   constructor(
     readonly model: Model,
@@ -53,55 +60,129 @@ export class Analyzer {
     this.parser = new CParser();
   }
 
-  analyzeSource(path: string, source: string, opts: AnalyzeOptions = {}): FileAnalysis {
-    const parsed = this.parser.parse(path, source);
-    return this.analyzeParsed(parsed, opts);
+  index(path: string, source: string): FileIndex {
+    const key = `${path}\0${createHash('sha1').update(source).digest('hex')}`;
+    let idx = this.indexes.get(key);
+    if (!idx) {
+      idx = indexFile(path, source);
+      this.indexes.set(key, idx);
+    }
+    return idx;
   }
 
-  analyzeParsed(parsed: ParsedFile, opts: AnalyzeOptions = {}): FileAnalysis {
+  analyzeSource(path: string, source: string, opts: AnalyzeOptions = {}): FileAnalysis {
+    return this.analyzeIndex(this.index(path, source), opts);
+  }
+
+  /** Lower one indexed function (cached by content, relocated to its lines). */
+  lower(index: FileIndex, span: FunctionSpan): LoweredFunction | null {
+    const key = `${span.hash}\0${index.path}`;
+    let base = this.lowered.get(key);
+    if (base === undefined) {
+      const parsed = this.parser.parseFunction(span);
+      base = parsed ? lowerFunction(parsed.info, { model: this.model, file: { path: index.path, columns: parsed.columns }, lineOffset: span.startLine - 1 }) : null;
+      this.lowered.set(key, base);
+      this.stats.functions++;
+    }
+    if (!base) return null;
+    return base.startLine === span.startLine ? base : relocate(base, span.startLine - base.startLine);
+  }
+
+  analyzeIndex(index: FileIndex, opts: AnalyzeOptions = {}): FileAnalysis {
     this.stats.files++;
-    const lowered = parsed.functions.map((f) => lowerFunction(f, { model: this.model, file: parsed }));
-    this.stats.functions += lowered.length;
-    const unit = new Unit(parsed, lowered, !!opts.hunkOnly, this.model);
+    const unit = new Unit(index, this, !!opts.hunkOnly);
     const findings: Finding[] = [];
     const truncated: string[] = [];
+    const spans = index.functions;
+    const byName = unit.spansByName;
+    const wantedSpan = (sp: FunctionSpan): boolean =>
+      !opts.lines || opts.lines.some(([a, b]) => sp.startLine <= b && sp.endLine >= a);
+    const targets = spans.filter(wantedSpan);
 
-    // Pass A, bottom-up: summaries with default entry states.
-    const summaries = new Map<string, readonly Effect[]>();
-    const order = bottomUpOrder(lowered);
-    const inView = new Set(lowered.map((f) => f.name));
-    const sitesA = new Map<string, CallSiteContext[]>();
-    for (const fn of order) {
-      const resolver = new EffectResolver(this.model, summaries);
-      const entry = initialState('unknown');
-      const collector = new SummaryCollector(fn, this.model, entry);
-      const res = walk(fn, [entry], [collector, new CallSiteCollector(inView, sitesA)], { model: this.model, resolver, maxVisits: 50_000 });
-      this.stats.walks++;
-      if (res.truncated) truncated.push(fn.name);
-      const summary = collector.summary();
-      unit.summaries.set(fn.name, summary);
-      if (!this.model.api(fn.name) && summary.effects.length) summaries.set(fn.name, summary.effects);
+    // Callers of the targets (for entry contexts), a few levels up.
+    const callersOf = new Map<string, FunctionSpan[]>();
+    for (const sp of spans) {
+      for (const c of sp.calls) {
+        if (!byName.has(c) || c === sp.name) continue;
+        const list = callersOf.get(c) ?? [];
+        list.push(sp);
+        callersOf.set(c, list);
+      }
+    }
+    const walkSet = new Set<FunctionSpan>(targets);
+    if (opts.lines) {
+      let frontier = [...targets];
+      for (let depth = 0; depth < 3 && frontier.length; depth++) {
+        const next: FunctionSpan[] = [];
+        for (const sp of frontier) {
+          for (const c of callersOf.get(sp.name) ?? []) {
+            if (!walkSet.has(c)) {
+              walkSet.add(c);
+              next.push(c);
+            }
+          }
+        }
+        frontier = next;
+      }
     }
 
-    // Pass B, top-down: entry contexts from callers, rules on the functions to report.
-    const wanted = (fn: LoweredFunction): boolean =>
-      !opts.lines || opts.lines.some(([a, b]) => fn.startLine <= b && fn.endLine >= a);
+    // Pass A, bottom-up over everything the walked functions call (transitively): summaries.
+    const summaries = new Map<string, readonly Effect[]>();
+    const summaryKeys = new Map<string, string>();
+    const inView = new Set(byName.keys());
+    const sitesA = new Map<string, CallSiteContext[]>();
+    const visiting = new Set<string>();
+    const summarise = (sp: FunctionSpan): string => {
+      const done = summaryKeys.get(sp.name);
+      if (done !== undefined) return done;
+      if (visiting.has(sp.name)) return 'cycle';
+      visiting.add(sp.name);
+      const calleeKeys: string[] = [];
+      for (const c of sp.calls) {
+        const callee = byName.get(c);
+        if (callee && callee !== sp) calleeKeys.push(`${c}=${summarise(callee)}`);
+      }
+      visiting.delete(sp.name);
+      const key = createHash('sha1').update(`${sp.hash}|${calleeKeys.join(',')}`).digest('hex').slice(0, 20);
+      let summary = this.summaryCache.get(key);
+      if (!summary) {
+        const fn = this.lower(index, sp);
+        if (!fn) {
+          summary = { name: sp.name, effects: [], reasons: {} };
+        } else {
+          const resolver = new EffectResolver(this.model, summaries);
+          const entry = withEntryContract(initialState('unknown'), fn.name, fn.startLine, this.model);
+          const collector = new SummaryCollector(fn, this.model, entry);
+          const res = walk(fn, [entry], [collector, new CallSiteCollector(inView, sitesA)], { model: this.model, resolver, maxVisits: 50_000 });
+          this.stats.walks++;
+          if (res.truncated) truncated.push(fn.name);
+          summary = collector.summary();
+        }
+        this.summaryCache.set(key, summary);
+      }
+      unit.summaries.set(sp.name, summary);
+      if (!this.model.api(sp.name) && summary.effects.length) summaries.set(sp.name, summary.effects);
+      summaryKeys.set(sp.name, key);
+      return key;
+    };
+    const walkOrder = [...walkSet].sort((a, b) => a.startLine - b.startLine);
+    for (const sp of walkOrder) summarise(sp);
+
+    // Pass B, top-down: entry contexts from callers, rules on the targets.
+    const order = bottomUpSpans(walkOrder, byName).reverse();
     const sitesB = new Map<string, CallSiteContext[]>();
-    const topDown = [...order].reverse();
     const resolver = new EffectResolver(this.model, summaries);
-    const needed = this.callersClosure(topDown, wanted);
-    for (const fn of topDown) {
-      if (!needed.has(fn)) continue;
+    const targetSet = new Set(targets);
+    for (const sp of order) {
+      const fn = this.lower(index, sp);
+      if (!fn) continue;
       const ctx: EntryContext = opts.hunkOnly
         ? { srcu: 'unknown', locks: {}, callSites: 0 }
         : entryContext(fn, sitesB.get(fn.name) ?? sitesA.get(fn.name));
-      const entry: State = initialState(ctx.srcu, ctx.locks);
+      const entry: State = withEntryContract(initialState(ctx.srcu, ctx.locks), fn.name, fn.startLine, this.model);
       const handlers: RuleHandlers[] = [new CallSiteCollector(inView, sitesB)];
-      if (wanted(fn)) {
-        for (const rule of this.rules) {
-          const rctx = this.ruleContext(rule, fn, unit, findings, !!opts.hunkOnly, parsed);
-          handlers.push(rule.create(rctx));
-        }
+      if (targetSet.has(sp)) {
+        for (const rule of this.rules) handlers.push(rule.create(this.ruleContext(rule, fn, unit, findings, !!opts.hunkOnly, index)));
       }
       const res = walk(fn, [entry], handlers, { model: this.model, resolver });
       this.stats.walks++;
@@ -109,33 +190,15 @@ export class Analyzer {
       for (const h of handlers) h.functionEnd?.();
     }
     return {
-      path: parsed.path,
+      path: index.path,
       findings: dedupe(findings),
-      functions: lowered.map((f) => ({ name: f.name, startLine: f.startLine, endLine: f.endLine })),
+      functions: spans.map((f) => ({ name: f.name, startLine: f.startLine, endLine: f.endLine })),
       truncated,
-      parseErrors: parsed.hasErrors,
+      parseErrors: false,
     };
   }
 
-  /** The wanted functions plus every function in view that (transitively) calls one. */
-  private callersClosure(fns: LoweredFunction[], wanted: (f: LoweredFunction) => boolean): Set<LoweredFunction> {
-    const out = new Set(fns.filter(wanted));
-    let changed = true;
-    while (changed) {
-      changed = false;
-      const names = new Set([...out].map((f) => f.name));
-      for (const f of fns) {
-        if (out.has(f)) continue;
-        if (f.callees.some((c) => names.has(c))) {
-          out.add(f);
-          changed = true;
-        }
-      }
-    }
-    return out;
-  }
-
-  private ruleContext(rule: Rule, fn: LoweredFunction, unit: Unit, out: Finding[], hunkOnly: boolean, parsed: ParsedFile): RuleContext {
+  private ruleContext(rule: Rule, fn: LoweredFunction, unit: Unit, out: Finding[], hunkOnly: boolean, index: FileIndex): RuleContext {
     const model = this.model;
     return {
       fn,
@@ -149,15 +212,15 @@ export class Analyzer {
           rule: rule.meta.id,
           severity: r.severity ?? rule.meta.severity,
           confidence: hunkOnly ? LOWER[base] : base,
-          file: parsed.path,
+          file: index.path,
           line: r.line,
           column: r.col,
           function: fn.name,
           message,
-          related: (r.related ?? []).map((x) => ({ file: x.file ?? parsed.path, line: x.line, message: x.message })),
+          related: (r.related ?? []).map((x) => ({ file: x.file ?? index.path, line: x.line, message: x.message })),
           preexisting: false,
           fingerprint: fingerprint(rule.meta.id, fn.name, r.key),
-          snippet: parsed.lines[r.line - 1] ?? '',
+          snippet: index.lines[r.line - 1] ?? '',
         };
         if (r.path) f.path = r.path;
         if (r.litmus) f.litmus = r.litmus;
@@ -166,6 +229,54 @@ export class Analyzer {
       },
     };
   }
+}
+
+/** Spans in bottom-up order (callees first), by the index's call lists. */
+function bottomUpSpans(spans: FunctionSpan[], byName: ReadonlyMap<string, FunctionSpan>): FunctionSpan[] {
+  const inSet = new Set(spans);
+  const order: FunctionSpan[] = [];
+  const seen = new Set<FunctionSpan>();
+  const visit = (sp: FunctionSpan): void => {
+    if (seen.has(sp)) return;
+    seen.add(sp);
+    for (const c of sp.calls) {
+      const g = byName.get(c);
+      if (g && g !== sp && inSet.has(g)) visit(g);
+    }
+    order.push(sp);
+  };
+  for (const sp of spans) visit(sp);
+  return order;
+}
+
+/** A Map that forgets its oldest entries past a size. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(k: K, v: V): this {
+    if (this.size >= this.max && !this.has(k)) {
+      const oldest = this.keys().next();
+      if (!oldest.done) this.delete(oldest.value);
+    }
+    return super.set(k, v);
+  }
+}
+
+/** A copy of `fn` with every line shifted by `delta`. */
+export function relocate(fn: LoweredFunction, delta: number): LoweredFunction {
+  return {
+    ...fn,
+    startLine: fn.startLine + delta,
+    endLine: fn.endLine + delta,
+    nodes: fn.nodes.map((n) => ({
+      ...n,
+      line: n.line + delta,
+      ops: n.ops.map((o) => ({ ...o, line: o.line + delta })),
+    })),
+    loops: fn.loops.map((l) => ({ ...l, line: l.line + delta })),
+  };
 }
 
 export function fingerprint(rule: string, fn: string, key: string): string {
@@ -186,28 +297,45 @@ function dedupe(findings: Finding[]): Finding[] {
 
 class Unit implements UnitView {
   readonly summaries = new Map<string, Summary>();
-  private readonly byName = new Map<string, LoweredFunction>();
+  readonly spansByName = new Map<string, FunctionSpan>();
+  private all?: LoweredFunction[];
+  private readonly loweredByName = new Map<string, LoweredFunction | null>();
   private callers?: Map<string, { caller: LoweredFunction; op: CallOp }[]>;
 
   constructor(
-    private readonly parsed: ParsedFile,
-    readonly functions: readonly LoweredFunction[],
+    private readonly index: FileIndex,
+    private readonly analyzer: Analyzer,
     readonly hunkOnly: boolean,
-    private readonly model: Model,
   ) {
-    for (const f of functions) if (!this.byName.has(f.name)) this.byName.set(f.name, f);
+    for (const f of index.functions) if (!this.spansByName.has(f.name)) this.spansByName.set(f.name, f);
   }
 
   get path(): string {
-    return this.parsed.path;
+    return this.index.path;
   }
 
   get lines(): readonly string[] {
-    return this.parsed.lines;
+    return this.index.lines;
+  }
+
+  /** All functions of the file, lowered on first use. */
+  get functions(): readonly LoweredFunction[] {
+    if (!this.all) {
+      this.all = [];
+      for (const sp of this.index.functions) {
+        const f = this.analyzer.lower(this.index, sp);
+        if (f) this.all.push(f);
+      }
+    }
+    return this.all;
   }
 
   function(name: string): LoweredFunction | undefined {
-    return this.byName.get(name);
+    if (!this.loweredByName.has(name)) {
+      const sp = this.spansByName.get(name);
+      this.loweredByName.set(name, sp ? this.analyzer.lower(this.index, sp) : null);
+    }
+    return this.loweredByName.get(name) ?? undefined;
   }
 
   summary(name: string): Summary | undefined {
@@ -215,30 +343,28 @@ class Unit implements UnitView {
   }
 
   effectsOf(name: string): readonly Effect[] {
-    return this.model.api(name)?.effects ?? this.summaries.get(name)?.effects ?? [];
+    return this.analyzer.model.api(name)?.effects ?? this.summaries.get(name)?.effects ?? [];
   }
 
   callersOf(name: string): { caller: LoweredFunction; op: CallOp }[] {
-    if (!this.callers) {
-      const m = new Map<string, { caller: LoweredFunction; op: CallOp }[]>();
-      for (const f of this.functions) {
-        for (const n of f.nodes) {
-          for (const op of n.ops) {
-            if (op.k !== 'call') continue;
-            const list = m.get(op.name) ?? [];
-            list.push({ caller: f, op });
-            m.set(op.name, list);
-          }
-        }
+    if (!this.callers) this.callers = new Map();
+    let list = this.callers.get(name);
+    if (!list) {
+      list = [];
+      for (const sp of this.index.functions) {
+        if (!sp.calls.includes(name)) continue;
+        const f = this.analyzer.lower(this.index, sp);
+        if (!f) continue;
+        for (const n of f.nodes) for (const op of n.ops) if (op.k === 'call' && op.name === name) list.push({ caller: f, op });
       }
-      this.callers = m;
+      this.callers.set(name, list);
     }
-    return this.callers.get(name) ?? [];
+    return list;
   }
 
   commentAbove(line: number): string {
     // Collect a /* */ or // comment block that ends on `line` or on the lines just above it.
-    const lines = this.parsed.lines;
+    const lines = this.index.lines;
     let i = line - 1;
     const out: string[] = [];
     // Same-line trailing comment.

@@ -16,9 +16,10 @@
  *  - `do { } while (0)` does not loop; constant conditions prune edges.
  */
 import { createHash } from 'node:crypto';
-import type { FunctionInfo, ParsedFile, SyntaxNode } from './frontend/parse.js';
+import { displayFunctionName, type FunctionInfo, type SyntaxNode } from './frontend/parse.js';
+import type { ColumnMap } from './frontend/preprocess.js';
 import type {
-  AccessOp, ArgInfo, BranchTest, CallOp, CfgNode, EdgeLabel, GuardOp, LoopInfo, LoweredFunction, Op,
+  AccessOp, ArgInfo, BranchTest, CallOp, CfgNode, EdgeLabel, GuardOp, LoopInfo, LoweredFunction, Op, RhsInfo,
 } from './ir.js';
 import type { Model } from '../model/index.js';
 
@@ -38,12 +39,17 @@ interface Scope {
   /** For loops/switch: targets. */
   breakTo?: number;
   continueTo?: number;
+  /** For C loops and iterator macros: the loop's id (break leaves it). */
+  loopId?: number;
   id: number;
 }
 
 export interface LowerOptions {
   model: Model;
-  file: ParsedFile;
+  /** Where the function comes from: its file path and the column map of its (preprocessed) text. */
+  file: { path: string; columns: ColumnMap };
+  /** Added to every tree row: the function text may start at a line other than 1. */
+  lineOffset?: number;
 }
 
 export function lowerFunction(fn: FunctionInfo, opts: LowerOptions): LoweredFunction {
@@ -55,6 +61,8 @@ class Builder {
   private readonly loops: LoopInfo[] = [];
   private readonly labels = new Map<string, number>();
   private readonly labelScopes = new Map<string, number[]>();
+  /** Loops that contain each label (known once the label is lowered; gotos are mostly forward). */
+  private readonly labelLoops = new Map<string, number[]>();
   private readonly callees = new Set<string>();
   private readonly owners: Record<string, string> = {};
   private scopes: Scope[] = [];
@@ -112,17 +120,23 @@ class Builder {
   }
 
   private line(n: SyntaxNode): number {
-    return n.startPosition.row + 1;
+    return n.startPosition.row + 1 + this.offset;
   }
 
   private col(n: SyntaxNode): number {
     return this.opts.file.columns.original(n.startPosition.row, n.startPosition.column) + 1;
   }
 
+  private get offset(): number {
+    return this.opts.lineOffset ?? 0;
+  }
+
+  /** First line of a node's source text, as written (the preprocessor's `for (`/`;;)` and `FNAME_x_` undone). */
   private short(n: SyntaxNode): string {
     const t = n.text;
     const nl = t.indexOf('\n');
-    return (nl >= 0 ? t.slice(0, nl) : t).trim();
+    const first = this.opts.file.columns.stripInsertions(n.startPosition.row, n.startPosition.column, nl >= 0 ? t.slice(0, nl) : t);
+    return first.replace(/\bFNAME_(\w+)_(?!\w)/g, 'FNAME($1)').trim();
   }
 
   /** A straight-line node for ops, or `next` itself if there are none. */
@@ -198,6 +212,8 @@ class Builder {
         const label = n.childForFieldName('label')?.text ?? '';
         const labelNode = this.labels.get(label)!;
         this.labelScopes.set(label, this.scopes.filter((s) => s.kind === 'guard').map((s) => s.id));
+        this.labelLoops.set(label, [...this.loopStack]);
+        this.nodes[labelNode].loops = [...this.loopStack];
         const inner = n.namedChildren.find((c) => c.type !== 'statement_identifier') ?? null;
         const body = this.stmt(inner, next);
         this.nodes[labelNode].succs = [{ to: body, label: 'seq' }];
@@ -242,7 +258,7 @@ class Builder {
   }
 
   private endLine(n: SyntaxNode): number {
-    return n.endPosition.row + 1;
+    return n.endPosition.row + 1 + this.offset;
   }
 
   private seq(children: SyntaxNode[], next: number): number {
@@ -315,7 +331,7 @@ class Builder {
     this.loopStack.push(loopId);
     const updOps = update ? this.expr(update, 'ignored') : [];
     const updEntry = update ? this.opsNode(update, updOps, head.id) : head.id;
-    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: updEntry, id: this.nextScopeId++ });
+    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: updEntry, loopId, id: this.nextScopeId++ });
     const bodyEntry = this.stmt(body, updEntry);
     this.scopes.pop();
     const condEntry = condition ? this.cond(condition, bodyEntry, next) : bodyEntry;
@@ -352,7 +368,7 @@ class Builder {
     const argOps = this.argOps(call.childForFieldName('arguments'));
     this.loopStack.push(loopId);
     head.loops = [...this.loopStack];
-    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: head.id, id: this.nextScopeId++ });
+    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: head.id, loopId, id: this.nextScopeId++ });
     const bodyEntry = this.stmt(body, head.id);
     this.scopes.pop();
     this.loopStack.pop();
@@ -372,8 +388,9 @@ class Builder {
     const releaseOps: GuardOp[] = [{ ...base, phase: 'release' }];
     const release = this.newNode('cleanup', this.endLine(n), `end of scoped_guard(${cls})`, releaseOps);
     this.edge(release.id, next);
-    // break inside scoped_guard leaves the guard (the macro is a for loop).
-    this.scopes.push({ kind: 'loop', breakTo: release.id, continueTo: release.id, id: this.nextScopeId++ });
+    // break and continue inside scoped_guard leave the guard (the macro is a for loop whose
+    // increment ends it); jumpOut() runs the guard's release on the way out.
+    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: next, id: this.nextScopeId++ });
     this.scopes.push({ kind: 'guard', release: releaseOps, id: this.nextScopeId++ });
     const bodyEntry = this.stmt(body, release.id);
     this.scopes.pop();
@@ -388,7 +405,7 @@ class Builder {
     this.loops.push({ id: loopId, kind: 'while', line: this.line(n) });
     const head = this.newNode('nop', this.line(n), this.short(n));
     this.loopStack.push(loopId);
-    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: head.id, id: this.nextScopeId++ });
+    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: head.id, loopId, id: this.nextScopeId++ });
     const bodyEntry = this.stmt(n.childForFieldName('body'), head.id);
     this.scopes.pop();
     const condEntry = this.cond(n.childForFieldName('condition'), bodyEntry, next);
@@ -406,7 +423,7 @@ class Builder {
     this.loopStack.push(loopId);
     // The condition is evaluated after the body; `continue` jumps to it.
     const condHolder = this.newNode('nop', condition ? this.line(condition) : this.line(n), 'while');
-    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: condHolder.id, id: this.nextScopeId++ });
+    this.scopes.push({ kind: 'loop', breakTo: next, continueTo: condHolder.id, loopId, id: this.nextScopeId++ });
     const bodyEntry = this.stmt(n.childForFieldName('body'), condHolder.id);
     this.scopes.pop();
     const condEntry = constant === false ? next : this.cond(condition, head.id, next);
@@ -451,19 +468,21 @@ class Builder {
     const ops = value ? this.expr(value, 'return') : [];
     const ret = this.newNode('return', this.line(n), this.short(n), ops);
     ret.ret = value?.text ?? '';
-    const after = this.cleanupsTo(this.exitId, () => true);
+    const after = this.cleanupsTo(this.exitId, () => true, []);
     this.edge(ret.id, after);
     return ret.id;
   }
 
   /** Chain of cleanup nodes for the guard scopes selected, ending in `target`. */
-  private cleanupsTo(target: number, include: (s: Scope, depthFromTop: number) => boolean): number {
+  private cleanupsTo(target: number, include: (s: Scope, depthFromTop: number) => boolean, loops?: number[]): number {
     let cur = target;
     // Outermost cleanup runs last, so build from the outermost scope inwards.
     for (let i = 0; i < this.scopes.length; i++) {
       const s = this.scopes[i];
       if (s.kind !== 'guard' || !include(s, this.scopes.length - 1 - i)) continue;
       const node = this.newNode('cleanup', s.release![0]?.line ?? 0, `leave guard(${s.release![0]?.cls ?? ''})`, s.release!);
+      // Cleanups of a jump run after the jump left its loops: the jump's own node is the loop exit.
+      if (loops) node.loops = [...loops];
       this.edge(node.id, cur);
       cur = node.id;
     }
@@ -484,12 +503,16 @@ class Builder {
     const s = this.scopes[targetIdx];
     const target = kind === 'break' ? s.breakTo! : s.continueTo!;
     const inner = new Set(this.scopes.slice(targetIdx + 1).map((x) => x.id));
-    const entry = this.cleanupsTo(target, (x) => inner.has(x.id));
+    const at = kind === 'break' && s.loopId !== undefined ? this.loopStack.indexOf(s.loopId) : -1;
+    const entry = this.cleanupsTo(target, (x) => inner.has(x.id), at >= 0 ? this.loopStack.slice(0, at) : undefined);
     if (entry === target) {
       const node = this.newNode('nop', this.line(n), this.short(n));
+      node.jump = kind;
       this.edge(node.id, target);
       return node.id;
     }
+    // The first guard cleanup on the way out stands for the jump.
+    this.nodes[entry].jump = kind;
     return entry;
   }
 
@@ -497,8 +520,9 @@ class Builder {
     const label = n.childForFieldName('label')?.text ?? '';
     const target = this.labels.get(label) ?? this.exitId;
     const labelGuards = new Set(this.labelScopes.get(label) ?? []);
-    const entry = this.cleanupsTo(target, (s) => !labelGuards.has(s.id));
+    const entry = this.cleanupsTo(target, (s) => !labelGuards.has(s.id), this.labelLoops.get(label) ?? []);
     const node = this.newNode('nop', this.line(n), this.short(n));
+    node.jump = 'goto';
     this.edge(node.id, entry);
     return node.id;
   }
@@ -586,13 +610,17 @@ class Builder {
         members.unshift(cur.childForFieldName('field')?.text ?? '?');
         cur = unparen(cur.childForFieldName('argument')!);
       } else if (cur.type === 'subscript_expression') {
-        const inner = unparen(cur.childForFieldName('argument')!);
+        // a->f[i][j]: one [] per subscript, attached to the member being indexed.
+        let inner = unparen(cur.childForFieldName('argument')!);
+        let dims = 1;
+        while (inner.type === 'subscript_expression') {
+          dims++;
+          inner = unparen(inner.childForFieldName('argument')!);
+        }
         if (inner.type !== 'field_expression' && members.length === 0) return null;
-        if (members.length) members[0] = members[0];
-        // Attach [] to the member being indexed.
         if (inner.type === 'field_expression') {
           const f = inner.childForFieldName('field')?.text ?? '?';
-          members.unshift(`${f}[]`);
+          members.unshift(`${f}${'[]'.repeat(dims)}`);
           cur = unparen(inner.childForFieldName('argument')!);
         } else {
           cur = inner;
@@ -619,9 +647,51 @@ class Builder {
     return { base, chain: members.join('.') };
   }
 
+  /** What an assignment's right-hand side is, given the ops it lowered to. */
+  private rhsInfo(right: SyntaxNode, rightOps: Op[]): RhsInfo {
+    const r = stripCasts(right);
+    const info: RhsInfo = {};
+    if (r.type === 'identifier') {
+      info.ident = r.text;
+      return info;
+    }
+    let base: SyntaxNode = r;
+    while (base.type === 'field_expression') base = stripCasts(base.childForFieldName('argument')!);
+    if (base.type === 'call_expression') {
+      const name = calleeName(base);
+      const call = [...rightOps].reverse().find((o): o is CallOp => o.k === 'call' && o.name === name);
+      if (call) {
+        info.call = call.name;
+        info.callId = call.id;
+      }
+    }
+    if (r.type !== 'call_expression') {
+      const ch = this.chainOf(r);
+      if (ch) info.chain = ch;
+    }
+    return info;
+  }
+
+  /** `.f = x` members of a struct initializer, as writes to `name.f` (function pointers stored for a dispatcher, for instance). */
+  private initializerWrites(name: string, list: SyntaxNode, ops: Op[]): void {
+    for (const pair of list.namedChildren) {
+      if (pair.type !== 'initializer_pair') continue;
+      const designators = pair.childrenForFieldName('designator');
+      const value = pair.childForFieldName('value');
+      if (!value || designators.length === 0 || designators.some((d) => d.type !== 'field_designator')) continue;
+      const chain = designators.map((d) => d.text.replace(/^\./, '').trim()).join('.');
+      const w: AccessOp = { k: 'write', base: this.owners[name] ?? name, chain, text: `${name}.${chain}`, line: this.line(pair), col: this.col(pair) };
+      w.value = value.text;
+      w.operator = '=';
+      w.rhs = this.rhsInfo(value, ops);
+      ops.push(w);
+    }
+  }
+
   private assignTo(name: string, value: SyntaxNode, at: SyntaxNode): Op[] {
     const ops = this.expr(value, 'assigned', name);
     const v = unparen(value);
+    if (v.type === 'initializer_list') this.initializerWrites(name, v, ops);
     const a: Op = { k: 'assign', target: name, rhs: value.text, line: this.line(at), col: this.col(at) };
     const last = ops[ops.length - 1];
     const callNode = stripCasts(v);
@@ -638,6 +708,8 @@ class Builder {
         }
       }
     }
+    // Every call whose result feeds the assigned value (x = f(g(...))) derives x.
+    for (const o of ops) if (o.k === 'call' && o.resultVar === undefined && o.use !== 'ignored') o.resultVar = name;
     if (callNode.type === 'call_expression' && last && last.k === 'call') {
       a.fromCall = last.name;
       a.fromCallId = last.id;
@@ -681,12 +753,18 @@ class Builder {
           }
           return;
         }
+        const rhsFrom = ops.length;
         this.exprInto(right, 'other', ops);
+        const rhs = op === '=' ? this.rhsInfo(right, ops.slice(rhsFrom)) : undefined;
         this.lvalueSubexprs(l, ops);
         const ch = this.chainOf(l);
         if (ch) {
           if (op !== '=') ops.push(this.access('read', ch, l, true));
-          ops.push(this.access('write', ch, l, op !== '='));
+          const w = this.access('write', ch, l, op !== '=');
+          w.value = right.text;
+          w.operator = op;
+          if (rhs) w.rhs = rhs;
+          ops.push(w);
         }
         return;
       }
@@ -700,7 +778,9 @@ class Builder {
         const ch = this.chainOf(arg);
         if (ch) {
           ops.push(this.access('read', ch, arg, true));
-          ops.push(this.access('write', ch, arg, true));
+          const w = this.access('write', ch, arg, true);
+          w.operator = n.text.trimStart().startsWith('--') || n.text.trimEnd().endsWith('--') ? '--' : '++';
+          ops.push(w);
         }
         return;
       }
@@ -716,7 +796,17 @@ class Builder {
         const arg = n.childForFieldName('argument')!;
         if (op === '&') {
           // Address-of: no read of the member itself, but index expressions are evaluated.
-          this.lvalueSubexprs(unparen(arg), ops);
+          const inner = unparen(arg);
+          this.lvalueSubexprs(inner, ops);
+          // &p->a[i][j] loads the array pointer p->a[i] to compute the element's address.
+          if (inner.type === 'subscript_expression' && unparen(inner.childForFieldName('argument')!).type === 'subscript_expression') {
+            const ch = this.chainOf(inner);
+            if (ch) {
+              const r = this.access('read', ch, inner, false);
+              r.addr = true;
+              ops.push(r);
+            }
+          }
           return;
         }
         this.exprInto(arg, 'other', ops);
@@ -781,9 +871,13 @@ class Builder {
     }
     const name = calleeName(n);
     if (name === 'sizeof' || name === 'typeof' || name === '__builtin_expect' && false) return;
+    // The target of a marked store (WRITE_ONCE(x, v), atomic_set(&x, v)) is written by the call, not read.
+    const stored = new Set(this.opts.model.effects(name).flatMap((e) => (e.kind === 'access' && e.access === 'write' && !e.fixed ? [e.arg] : [])));
+    let argIdx = 0;
     for (const a of argsNode?.namedChildren ?? []) {
       if (a.type === 'comment') continue;
-      this.exprInto(a, 'arg', ops);
+      if (stored.has(argIdx++)) this.lvalueSubexprs(unparen(a), ops);
+      else this.exprInto(a, 'arg', ops);
     }
     const op: CallOp = {
       k: 'call',
@@ -841,6 +935,10 @@ function declName(d: SyntaxNode | null): string {
 
 /** Callee name: identifier, `static_call(x)(...)` -> x, `ops->fn(...)` -> fn. */
 export function calleeName(call: SyntaxNode): string {
+  return displayFunctionName(rawCalleeName(call));
+}
+
+function rawCalleeName(call: SyntaxNode): string {
   const f = call.childForFieldName('function');
   if (!f) return '';
   if (f.type === 'identifier') return f.text;

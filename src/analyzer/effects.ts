@@ -12,11 +12,15 @@ export type Resolved =
   | { kind: 'lock'; lock: string; mode: 'write' | 'read' | 'excl'; cond?: 'true' }
   | { kind: 'unlock'; lock: string }
   | { kind: 'assert-held'; lock: string; mode?: 'write' | 'read' | 'excl' }
-  | { kind: 'snapshot'; as: string; via?: string; access?: boolean }
+  | { kind: 'snapshot'; as: string; via?: string; access?: boolean; covered?: boolean }
+  | { kind: 'inner-sync'; domain: string }
+  | { kind: 'inner-lock'; lock: string; mode?: 'write' | 'read' | 'excl' }
   | { kind: 'rcu-assign'; target: ArgInfo; value: ArgInfo; publishes?: string }
   | { kind: 'rcu-deref'; arg: ArgInfo }
   | { kind: 'free'; arg: ArgInfo }
-  | { kind: 'invalidate-begin' | 'invalidate-end' | 'zap-range' | 'zap-range-self-protected' | 'rmap-access' | 'rmap-guard' | 'noreturn' }
+  | { kind: 'invalidate-begin' | 'invalidate-end' | 'zap-range' | 'zap-range-self-protected' | 'rmap-access' | 'rmap-guard' | 'rmap-alloc' | 'noreturn' }
+  | { kind: 'assert-cond'; arg: ArgInfo }
+  | { kind: 'held-test'; lock: string }
   | { kind: 'yield'; lock: string }
   | { kind: 'root-get'; arg: ArgInfo; mustCheck: boolean }
   | { kind: 'root-put'; arg: ArgInfo; returnsLast: boolean }
@@ -100,8 +104,13 @@ export class EffectResolver {
       case 'snapshot': {
         const r: Resolved = { kind: 'snapshot', as: this.asRef(e.as, args), via: e.via ?? callee };
         if (e.access) r.access = true;
+        if (e.covered) r.covered = true;
         return r;
       }
+      case 'inner-sync':
+        return { kind: 'inner-sync', domain: this.lockRef(e.domain, args) };
+      case 'inner-lock':
+        return e.mode ? { kind: 'inner-lock', lock: this.lockRef(e.lock, args), mode: e.mode } : { kind: 'inner-lock', lock: this.lockRef(e.lock, args) };
       case 'rcu-assign': {
         const target = args[e.target.arg] ?? NO_ARG;
         const value = args[e.value.arg] ?? NO_ARG;
@@ -120,8 +129,13 @@ export class EffectResolver {
       case 'zap-range-self-protected':
       case 'rmap-access':
       case 'rmap-guard':
+      case 'rmap-alloc':
       case 'noreturn':
         return { kind: e.kind };
+      case 'assert-cond':
+        return { kind: 'assert-cond', arg: args[e.arg] ?? NO_ARG };
+      case 'held-test':
+        return { kind: 'held-test', lock: this.lockRef(e.lock, args) };
       case 'yield':
         return { kind: 'yield', lock: this.lockRef(e.lock, args) };
       case 'root-get':

@@ -128,8 +128,9 @@ export function walk(fn: LoweredFunction, entryStates: State[], handlers: RuleHa
     }
 
     for (const edge of node.succs) {
-      const next = refine(state, node, edge, callEffects, opts.model);
+      let next = refine(state, node, edge, callEffects, opts.model);
       if (next === null) continue;
+      next = leaveLoops(next, node, fn.nodes[edge.to]);
       if (handlers.length) {
         const ev: EdgeEvent = { node, edge, pre: state, post: next, path };
         for (const h of handlers) h.edge?.(ev);
@@ -150,7 +151,7 @@ function withFacts(s: State, facts: Record<string, Fact>): State {
 export function transferOp(s0: State, op: Op, effects: readonly Resolved[], model: Model): State {
   let s = s0;
   if (op.k === 'assign') {
-    s = assignVar(s, op.target, op.line);
+    s = assignVar(s, op.target, op.line, op.rhs);
     if (op.fromCall !== undefined) {
       s = withFacts(s, { ...s.facts, [op.target]: { call: op.fromCall, callId: op.fromCallId } });
     } else if (op.fromVar !== undefined && s.facts[op.fromVar]) {
@@ -160,30 +161,59 @@ export function transferOp(s0: State, op: Op, effects: readonly Resolved[], mode
     }
     return s;
   }
-  if (op.k === 'write') return recordStore(s, op.chain, 'plain', op);
+  if (op.k === 'write') {
+    // Storing a referenced root (or something derived from it) into memory hands the reference over.
+    if (op.value !== undefined) s = handOverRefs(s, op.value);
+    return recordStore(s, op.chain, 'plain', op, op.base);
+  }
   if (op.k === 'read') return s;
   const callLike = op as CallOp | import('./ir.js').GuardOp;
   for (const e of effects) s = applyEffect(s, e, callLike, model);
   return s;
 }
 
-function assignVar(s: State, v: string, line: number): State {
+/**
+ * Does a stored value carry the root in `v` (the pointer itself, or something computed from it
+ * by a call such as `__pa(root->spt)`), rather than a plain field value read from it?
+ */
+export function carriesRoot(value: string, v: string): boolean {
+  const w = v.replace(/\W/g, '');
+  if (!w) return false;
+  return new RegExp(`\\b${w}\\b(?!\\s*(->|\\.))`).test(value) || new RegExp(`\\w\\s*\\([^;]*\\b${w}\\b`).test(value);
+}
+
+function handOverRefs(s: State, value: string): State {
+  const held = Object.keys(s.refs).filter((v) => s.refs[v].kind !== 'put' && carriesRoot(value, v));
+  if (held.length === 0) return s;
+  const refs = { ...s.refs };
+  for (const v of held) delete refs[v];
+  return { ...s, refs };
+}
+
+const MAX_HOLDERS = 6;
+
+function mentions(text: string, v: string): boolean {
+  return new RegExp(`\\b${v.replace(/\W/g, '')}\\b`).test(text);
+}
+
+function assignVar(s: State, v: string, line: number, rhs = ''): State {
   let out = s;
-  // The variable no longer holds an earlier snapshot's result (unless this is the assignment that stored it).
-  const held = Object.keys(out.snaps).filter((k) => out.snaps[k].holder === v && out.snaps[k].line !== line);
-  if (held.length) {
-    const snaps = { ...out.snaps };
-    for (const k of held) {
-      const { holder: _h, ...rest } = snaps[k];
-      snaps[k] = rest;
+  // Track which variables hold snapshot-derived state: v loses what it held
+  // (unless this is the assignment that stored it) and gains what its rhs derives from.
+  let snaps: State['snaps'] | undefined;
+  for (const [k, snap] of Object.entries(out.snaps)) {
+    const holders = snap.holders ?? [];
+    const had = holders.includes(v);
+    const keep = had && snap.line === line;
+    const derives = !had && holders.some((h) => mentions(rhs, h));
+    if ((had && !keep) || derives) {
+      snaps ??= { ...out.snaps };
+      const next = holders.filter((h) => h !== v || keep);
+      if (derives && next.length < MAX_HOLDERS) next.push(v);
+      snaps[k] = { ...snap, holders: next };
     }
-    out = { ...out, snaps };
   }
-  if (v in s.facts) {
-    const facts = { ...s.facts };
-    delete facts[v];
-    out = withFacts(out, facts);
-  }
+  if (snaps) out = { ...out, snaps };
   // A snapshot keyed by an expression that uses v (e.g. __kvm_memslots(kvm, i)) is of another address space now.
   const re = new RegExp(`\\b${v.replace(/[^\w]/g, '')}\\b`);
   const stale = Object.keys(out.snaps).filter((k) => re.test(k));
@@ -195,8 +225,10 @@ function assignVar(s: State, v: string, line: number): State {
   return out;
 }
 
-function recordStore(s: State, chain: string, order: string, at: { line: number; col: number; text?: string }): State {
-  const pendingStores = dedupeStores([...s.mem.pendingStores, { ...site(at), chain, order }]);
+function recordStore(s: State, chain: string, order: string, at: { line: number; col: number; text?: string }, base?: string): State {
+  const rec: import('./state.js').StoreRecord = { ...site(at), chain, order };
+  if (base) rec.base = base;
+  const pendingStores = dedupeStores([...s.mem.pendingStores, rec]);
   return { ...s, mem: { ...s.mem, pendingStores } };
 }
 
@@ -210,7 +242,8 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
     case 'srcu-lock': {
       if (e.domain !== model.memslotsDomain) return s;
       if (s.srcu.depth === 0) {
-        return { ...s, srcu: { ...s.srcu, depth: 1, section: `${op.line}:${op.col}`, openedAt: at } };
+        const { closedAt: _c, ...rest } = s.srcu;
+        return { ...s, srcu: { ...rest, depth: 1, section: `${op.line}:${op.col}`, openedAt: at } };
       }
       return { ...s, srcu: { ...s.srcu, depth: Math.min(MAX_SRCU_DEPTH, s.srcu.depth + 1) } };
     }
@@ -218,7 +251,7 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
       if (e.domain !== model.memslotsDomain) return s;
       if (s.srcu.depth > 1) return { ...s, srcu: { ...s.srcu, depth: s.srcu.depth - 1 } };
       // Closing the outermost section (explicit, or the caller's): snapshots are stale now.
-      const srcu = s.srcu.depth === 1 ? { depth: 0, entry: s.srcu.entry, section: 'entry' } : { depth: 0, entry: 'none' as const, section: 'closed' };
+      const srcu = s.srcu.depth === 1 ? { depth: 0, entry: s.srcu.entry, section: 'entry', closedAt: at } : { depth: 0, entry: 'none' as const, section: 'closed' };
       return { ...s, srcu, snaps: {} };
     }
     case 'assert-srcu':
@@ -249,7 +282,7 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
       const snap: import('./state.js').SnapshotState = { ...at, section: s.srcu.section };
       if (e.via) snap.via = e.via;
       if (e.access) snap.access = true;
-      if (op.k === 'call' && op.resultVar) snap.holder = op.resultVar;
+      if (op.k === 'call' && op.resultVar) snap.holders = [op.resultVar];
       return { ...s, snaps: { ...s.snaps, [e.as]: snap } };
     }
     case 'rcu-assign':
@@ -282,19 +315,19 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
       if (op.k === 'call' && (op.use === 'cond' || op.use === 'assigned')) return s; // refined on the branch
       return { ...s, refs: { ...s.refs, [v]: { ...at, kind: 'get' } } };
     }
-    case 'root-put': {
+    case 'root-put':
+    case 'root-free': {
+      // The variable's reference is gone (another put may free the root at any time): mark it dangling.
       const v = e.arg.ident;
-      if (!v || !(v in s.refs)) return s;
-      const refs = { ...s.refs };
-      delete refs[v];
-      return { ...s, refs };
+      if (!v) return s;
+      return { ...s, refs: { ...s.refs, [v]: { ...at, kind: 'put' } } };
     }
     case 'barrier':
       if (FULL_BARRIERS.has(e.barrier)) return fullBarrier(s, e.barrier, op as Op);
       return s;
     case 'access':
       if (e.access === 'write' || e.access === 'rmw') {
-        const s2 = recordStore(s, e.chain ?? canonicalLock(e.arg), e.order, op);
+        const s2 = recordStore(s, e.chain ?? canonicalLock(e.arg), e.order, op, e.base);
         return e.order === 'mb' ? fullBarrier(s2, 'rmw', op as Op) : s2;
       }
       return s;
@@ -305,10 +338,25 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
 
 // ------------------------------------------------------------------ edges
 
+/** An iterator reference still held when its loop is left other than by the iterator's own exit records where. */
+function leaveLoops(s: State, from: CfgNode, to: CfgNode): State {
+  if (from.kind === 'iter' || from.loops.length === 0) return s;
+  const left = from.loops.filter((l) => !to.loops.includes(l));
+  if (left.length === 0) return s;
+  let refs: State['refs'] | undefined;
+  for (const [v, r] of Object.entries(s.refs)) {
+    if (r.kind !== 'iter' || r.left || r.loopId === undefined || !left.includes(r.loopId)) continue;
+    refs ??= { ...s.refs };
+    refs[v] = { ...r, left: { line: from.line, col: 1, text: from.text } };
+  }
+  return refs ? { ...s, refs } : s;
+}
+
 /** State on `edge` out of `node`; null if the edge is infeasible. */
 function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, readonly Resolved[]>, model: Model): State | null {
   if (node.kind === 'iter') return iterEdge(s, node, edge, model);
   if (node.kind !== 'branch' || !node.test || (edge.label !== 'true' && edge.label !== 'false')) return s;
+  s = markDecisions(s, node.test.text);
   const value = edge.label === 'true';
   const test = node.test;
   let effects: readonly Resolved[] | undefined;
@@ -321,6 +369,10 @@ function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, re
   }
   if (test.var && s.facts[test.var]?.chain && model.isRmapFlag(s.facts[test.var].chain!) && value) {
     return { ...s, rmapGuard: { line: node.line, col: 1, text: node.text } };
+  }
+  // `if (tdp_mmu_enabled)`: on the edge where the TDP MMU is off, every memslot has rmaps.
+  if (test.var && !(test.var in s.facts) && model.rmapImpliedWhen(test.var) === value) {
+    return s.rmapGuard ? s : { ...s, rmapGuard: { line: node.line, col: 1, text: node.text } };
   }
   if (!effects) {
     // A marked read of the rmap flag in the condition itself.
@@ -339,15 +391,32 @@ function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, re
   return out;
 }
 
+/** A branch that tests snapshot-derived state marks that snapshot as decided on. */
+function markDecisions(s: State, test: string): State {
+  let snaps: State['snaps'] | undefined;
+  for (const [k, snap] of Object.entries(s.snaps)) {
+    if (snap.decided || snap.access || !snap.holders?.some((h) => mentions(test, h))) continue;
+    snaps ??= { ...s.snaps };
+    snaps[k] = { ...snap, decided: true };
+  }
+  return snaps ? { ...s, snaps } : s;
+}
+
 function iterEdge(s: State, node: CfgNode, edge: Edge, model: Model): State {
   const it = node.iter!;
   const m = model.iterator(it.macro);
-  if (!m.holdsRef) return s;
   const cursor = it.args[m.cursorArg]?.ident;
   if (!cursor) return s;
+  if (!m.holdsRef) {
+    // The cursor names the next entry now.
+    if (s.refs[cursor]?.kind !== 'put') return s;
+    const refs = { ...s.refs };
+    delete refs[cursor];
+    return { ...s, refs };
+  }
   // Advancing (or finishing) puts the reference held on the previous root.
   const refs = { ...s.refs };
-  if (refs[cursor]?.kind === 'iter') delete refs[cursor];
+  if (refs[cursor]?.kind === 'iter' || refs[cursor]?.kind === 'put') delete refs[cursor];
   if (edge.label === 'enter') refs[cursor] = { line: node.line, col: 1, text: node.text, kind: 'iter', loopId: it.loopId };
   return { ...s, refs };
 }

@@ -46,6 +46,25 @@ export interface AccessOp extends OpBase {
   text: string;
   /** Part of a read-modify-write (`x++`, `x += 1`). */
   rmw?: boolean;
+  /** For writes by assignment: the stored right-hand side's text. */
+  value?: string;
+  /** For writes: the assignment or update operator (`=`, `+=`, `-=`, `++`, `--` ...). */
+  operator?: string;
+  /** Only the element's address is computed (`&p->a[i][j]`): the array pointer `p->a[i]` is loaded, the element is not. */
+  addr?: boolean;
+  /** For writes by plain assignment (`x->f = rhs`, or `.f = rhs` in an initializer): what the right-hand side is. */
+  rhs?: RhsInfo;
+}
+
+/** The right-hand side of an assignment, as far as the lowering can tell. */
+export interface RhsInfo {
+  /** A plain identifier (a variable, or a function used as a value). */
+  ident?: string;
+  /** A call, or a member of a call's result (`kvm_memslots(kvm)->generation`): the call op. */
+  call?: string;
+  callId?: number;
+  /** A member chain (`slots->generation` -> base `slots`, chain `generation`). */
+  chain?: { base: string; chain: string };
 }
 
 export interface AssignOp extends OpBase {
@@ -122,6 +141,8 @@ export interface CfgNode {
   ret?: string;
   /** Ids of the loops (iterator or plain) that contain this node, innermost last. */
   loops: number[];
+  /** For the node of a `break`, `continue` or `goto` statement: which jump it is. */
+  jump?: 'break' | 'continue' | 'goto';
 }
 
 export interface LoopInfo {

@@ -22,6 +22,8 @@ export interface SrcuState {
   section: string;
   /** Where the outermost explicit section was opened. */
   openedAt?: Site;
+  /** Where this function last closed a section it had opened itself (cleared when one is reopened). */
+  closedAt?: Site;
 }
 
 export interface LockState {
@@ -36,14 +38,21 @@ export interface SnapshotState extends Site {
   via?: string;
   /** Self-contained guest access: nothing derived from it outlives the call. */
   access?: boolean;
-  /** Variable holding the snapshot's result (memslot, slots, hva, generation...). */
-  holder?: string;
+  /** Variables holding the snapshot's result or values derived from it (memslot, slots, hva, generation...). */
+  holders?: string[];
+  /** A branch on this path tested snapshot-derived state (a decision was taken on this snapshot). */
+  decided?: boolean;
 }
 
 export interface RefState extends Site {
-  /** 'iter': held by a yield-safe root iterator; 'get': explicit get. */
-  kind: 'iter' | 'get';
+  /**
+   * 'iter': held by a yield-safe root iterator; 'get': explicit get;
+   * 'put': the variable's reference was put (or the root freed) here: it may be dangling.
+   */
+  kind: 'iter' | 'get' | 'put';
   loopId?: number;
+  /** An 'iter' reference whose loop was left early (break/goto/return) at this jump. */
+  left?: Site;
 }
 
 /** What a local variable is known to hold. */
@@ -58,6 +67,8 @@ export interface Fact {
 export interface StoreRecord extends Site {
   chain: string;
   order: string;
+  /** Canonical owner of the stored member (`kvm`, `vcpu`, `guest` for guest memory), when known. */
+  base?: string;
 }
 
 export interface MemState {
@@ -133,12 +144,12 @@ function recKey<T>(r: Record<string, T>, f: (v: T) => string): string {
 /** Canonical key: states with equal keys are the same state. */
 export function stateKey(s: State): string {
   return [
-    s.srcu.depth, s.srcu.entry, s.srcu.section,
+    s.srcu.depth, s.srcu.entry, s.srcu.section, siteKey(s.srcu.closedAt),
     recKey(s.locks, (l) => `${l.mode}${l.assumed ? 'a' : ''}`),
-    recKey(s.snaps, (v) => `${siteKey(v)}@${v.section}${v.access ? 'A' : ''}${v.holder ?? ''}`),
+    recKey(s.snaps, (v) => `${siteKey(v)}@${v.section}${v.access ? 'A' : ''}${v.holders?.join('+') ?? ''}${v.decided ? 'D' : ''}`),
     s.inval, siteKey(s.synced),
     s.published ? siteKey(s.published) : '-',
-    recKey(s.refs, (r) => `${r.kind}${siteKey(r)}`),
+    recKey(s.refs, (r) => `${r.kind}${siteKey(r)}${r.left ? `<${siteKey(r.left)}` : ''}`),
     siteKey(s.rmapGuard),
     recKey(s.facts, (f) => `${f.call ?? ''}#${f.callId ?? ''}#${f.chain ?? ''}`),
     s.mem.pendingStores.map((p) => `${p.chain}${siteKey(p)}`).join(';'), siteKey(s.mem.lastFull),
@@ -170,6 +181,8 @@ export function join(a: State, b: State): State {
   const entry: SrcuState['entry'] = a.srcu.entry === b.srcu.entry ? a.srcu.entry : a.srcu.entry === 'none' || b.srcu.entry === 'none' ? 'unknown' : 'unknown';
   const srcu: SrcuState = { depth, entry, section: a.srcu.section === b.srcu.section ? a.srcu.section : depth > 0 ? a.srcu.section : 'entry' };
   if (a.srcu.openedAt && depth > 0) srcu.openedAt = a.srcu.openedAt;
+  // Must fact (it says no section is held): both paths closed their own section.
+  if (a.srcu.closedAt && b.srcu.closedAt && depth === 0) srcu.closedAt = a.srcu.closedAt;
   const out: State = {
     srcu,
     locks: intersect(a.locks, b.locks),

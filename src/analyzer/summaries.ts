@@ -18,7 +18,7 @@ import type { Effect } from '../model/index.js';
 import type { Model } from '../model/index.js';
 import type { Resolved } from './effects.js';
 import type { CallOp, LoweredFunction } from './ir.js';
-import type { OpEvent, RuleHandlers, ExitEvent } from './rule-api.js';
+import type { EdgeEvent, OpEvent, RuleHandlers, ExitEvent } from './rule-api.js';
 import type { LockState, State } from './state.js';
 import { srcuKnownHeld } from './state.js';
 
@@ -51,10 +51,14 @@ export class SummaryCollector implements RuleHandlers {
   private readonly exitStates: State[] = [];
   private entryLocks: Record<string, LockState> = {};
   private entryInval = 0;
+  /** Locks the function asserts (lockdep) before taking them: held by the caller at entry. */
+  private readonly assertedAtEntry = new Set<string>();
   private readonly mustBarrierExits: boolean[] = [];
   private readonly returnedReads: string[] = [];
   /** Address spaces whose snapshot-derived state the function returns. */
   private readonly returnedSnapshots = new Set<string>();
+  /** Snapshot keys taken on some path outside the function's own SRCU section and slots_lock. */
+  private readonly uncovered = new Set<string>();
 
   constructor(
     private readonly fn: LoweredFunction,
@@ -88,6 +92,15 @@ export class SummaryCollector implements RuleHandlers {
     if (op.k === 'read' && ev.node.kind === 'return' && this.model.protocolVariables.some((p) => op.chain.endsWith(p.chain))) {
       this.returnedReads.push(op.chain);
     }
+    if ((op.k === 'read' || op.k === 'write') && !pre.rmapGuard && this.model.isRmapElementChain(op.chain)) {
+      this.addMay('rmap-access', { kind: 'rmap-access' }, `indexes rmap array ${op.text} at line ${op.line}`);
+    }
+  }
+
+  edge(ev: EdgeEvent): void {
+    const it = ev.node.iter;
+    if (!it || ev.edge.label !== 'enter' || ev.pre.rmapGuard || !this.model.iterator(it.macro).accessesRmaps) return;
+    this.addMay('rmap-access', { kind: 'rmap-access' }, `walks rmap arrays with ${it.macro}() at line ${ev.node.line}`);
   }
 
   private onEffect(e: Resolved, op: CallOp, pre: State): void {
@@ -103,10 +116,30 @@ export class SummaryCollector implements RuleHandlers {
         const prev = this.may.get(key);
         if (prev && prev.kind === 'snapshot' && prev.access && !e.access) this.may.delete(key);
         this.addMay(key, eff, `takes a memslots snapshot via ${where}`);
+        // Covered: inside the helper's own section or under slots_lock (not merely asserted).
+        const own = pre.locks[this.model.memslotsWriterLock];
+        if (!e.covered && pre.srcu.depth === 0 && !(own && !own.assumed)) this.uncovered.add(key);
         break;
       }
+      case 'lock':
+      case 'inner-lock':
+        if (e.kind === 'lock' && e.cond) break;
+        if (inCallersContext(pre)) {
+          const eff: Effect = e.mode ? { kind: 'inner-lock', lock: { fixed: e.lock }, mode: e.mode } : { kind: 'inner-lock', lock: { fixed: e.lock } };
+          this.addMay(`inner-lock:${e.lock}`, eff, `takes ${e.lock} via ${where}`);
+        }
+        break;
+      case 'sync':
+      case 'inner-sync':
+        if (inCallersContext(pre)) {
+          this.addMay(`inner-sync:${e.domain}`, { kind: 'inner-sync', domain: { fixed: e.domain } }, `waits for an SRCU grace period on ${e.domain} via ${where}`);
+        }
+        break;
       case 'yield':
         this.addMay(`yield:${e.lock}`, { kind: 'yield', lock: { fixed: e.lock } }, `may drop ${e.lock} via ${where}`);
+        break;
+      case 'assert-held':
+        if (!(e.lock in pre.locks)) this.assertedAtEntry.add(e.lock);
         break;
       case 'unlock':
         if (pre.locks[e.lock]?.assumed || (e.lock in this.entryLocks)) {
@@ -118,6 +151,9 @@ export class SummaryCollector implements RuleHandlers {
         break;
       case 'rmap-access':
         if (!pre.rmapGuard) this.addMay('rmap-access', { kind: 'rmap-access' }, `accesses rmaps via ${where}`);
+        break;
+      case 'rmap-alloc':
+        this.addMay('rmap-alloc', { kind: 'rmap-alloc' }, `allocates rmap arrays via ${where}`);
         break;
       case 'rcu-assign':
         if (e.publishes) {
@@ -144,7 +180,7 @@ export class SummaryCollector implements RuleHandlers {
     this.exitStates.push(ev.state);
     const ret = ev.node.ret ?? '';
     for (const [as, snap] of Object.entries(ev.state.snaps)) {
-      if (!snap.access && snap.holder && new RegExp(`\\b${snap.holder}\\b`).test(ret)) this.returnedSnapshots.add(as);
+      if (!snap.access && snap.holders?.some((h) => new RegExp(`\\b${h}\\b`).test(ret))) this.returnedSnapshots.add(as);
     }
     this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined && ev.state.mem.pendingStores.length === 0);
   }
@@ -152,9 +188,11 @@ export class SummaryCollector implements RuleHandlers {
   summary(): Summary {
     // A helper's snapshot is memslot state for its caller only if the helper returns it.
     const effects: Effect[] = [...this.may.entries()].map(([k, e]) => {
-      if (e.kind !== 'snapshot' || e.access) return e;
+      if (e.kind !== 'snapshot') return e;
+      const out: Effect = this.uncovered.has(k) ? e : { ...e, covered: true };
+      if (e.access) return out;
       const as = k.slice('snapshot:'.length);
-      return this.returnedSnapshots.has(as) ? e : { ...e, access: true };
+      return this.returnedSnapshots.has(as) ? out : { ...out, access: true };
     });
     const reasons = { ...this.reasons };
     const exits = this.exitStates;
@@ -162,7 +200,8 @@ export class SummaryCollector implements RuleHandlers {
       // Locks held at every exit that were not held at entry.
       const lockIds = new Set(exits.flatMap((s) => Object.keys(s.locks)));
       for (const id of [...lockIds].sort()) {
-        if (id in this.entryLocks) continue;
+        // A lock asserted held before it was taken is the caller's: dropping and re-taking it is a yield.
+        if (id in this.entryLocks || this.assertedAtEntry.has(id)) continue;
         if (exits.every((s) => id in s.locks && !s.locks[id].assumed)) {
           effects.push({ kind: 'lock', lock: { fixed: id }, mode: exits[0].locks[id].mode });
           reasons[`lock:${id}`] = `returns with ${id} held`;
@@ -205,6 +244,14 @@ export class SummaryCollector implements RuleHandlers {
   }
 }
 
+/**
+ * The helper still runs in its caller's SRCU context: it neither dropped the caller's section
+ * nor opened one of its own (blocking there is the helper's own business).
+ */
+function inCallersContext(s: State): boolean {
+  return s.srcu.depth === 0 && s.srcu.entry !== 'none';
+}
+
 /** Records the context of every call to a function in view. */
 export class CallSiteCollector implements RuleHandlers {
   constructor(
@@ -245,6 +292,25 @@ export function entryContext(fn: LoweredFunction, sites: CallSiteContext[] | und
     if (sites.every((c) => id in c.locks)) locks[id] = { mode: first[id], assumed: true };
   }
   return { srcu, locks, callSites: sites.length };
+}
+
+/**
+ * The entry state implied by a function's documented contract (model data), on top of
+ * what its callers in view say: locks assumed held, a completed grace period, an
+ * invalidation in progress.
+ */
+export function withEntryContract(s: State, fnName: string, startLine: number, model: Model): State {
+  const c = model.entryContract(fnName);
+  if (!c) return s;
+  const at = { line: startLine, col: 1, text: `entry contract of ${fnName}(): ${c.note}` };
+  const out: State = { ...s, locks: { ...s.locks } };
+  for (const l of c.locks ?? []) if (!(l in out.locks)) out.locks[l] = { mode: l === model.mmuLock ? 'write' : 'excl', assumed: true, at };
+  if (c.synced) out.synced = at;
+  if (c.invalidating) {
+    out.inval = Math.max(1, out.inval);
+    out.invalAt = at;
+  }
+  return out;
 }
 
 /** Functions in bottom-up order (callees before callers); cycles broken arbitrarily but deterministically. */

@@ -379,3 +379,27 @@ function convertHunks(raw: RawHunk[]): Hunk[] {
   }
   return out;
 }
+
+/**
+ * Render file changes back into a unified diff that `git apply` accepts
+ * (used to apply a mailed patch onto a tree). Lost on the way: binary parts
+ * and "\ No newline at end of file" markers.
+ */
+export function renderUnifiedDiff(files: readonly import('./types.js').FileChange[]): string {
+  const out: string[] = [];
+  for (const fc of files) {
+    if (fc.binary) continue;
+    const a = fc.oldPath ?? fc.newPath ?? '';
+    const b = fc.newPath ?? fc.oldPath ?? '';
+    out.push(`diff --git a/${a} b/${b}`);
+    if (fc.oldPath === null) out.push('new file mode 100644');
+    if (fc.newPath === null) out.push('deleted file mode 100644');
+    out.push(fc.oldPath === null ? '--- /dev/null' : `--- a/${fc.oldPath}`);
+    out.push(fc.newPath === null ? '+++ /dev/null' : `+++ b/${fc.newPath}`);
+    for (const h of fc.hunks) {
+      out.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@${h.section ? ` ${h.section}` : ''}`);
+      for (const l of h.lines) out.push(`${l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' '}${l.text}`);
+    }
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}

@@ -3,7 +3,7 @@
  * never compare KVM names themselves.
  */
 import * as kvm from './kvm.js';
-import type { ApiModel, Effect, GuardClassModel, IteratorModel, ProtocolVariable } from './types.js';
+import type { ApiModel, Effect, EntryContract, GuardClassModel, IteratorModel, ProtocolVariable } from './types.js';
 
 export * from './types.js';
 
@@ -16,6 +16,8 @@ export class Model {
   readonly mmuLock = kvm.MMU_LOCK_ID;
   readonly notUnderSrcu: readonly string[] = kvm.NOT_UNDER_SRCU;
   readonly protocolVariables: readonly ProtocolVariable[] = kvm.PROTOCOL_VARIABLES;
+  /** Pseudo-location of guest memory for the barrier rules (emulated writes, guest PTE reads). */
+  readonly guestMemory = kvm.GUEST_MEMORY;
   readonly ownerMembers = kvm.OWNER_MEMBERS;
   readonly canonicalOwners = kvm.CANONICAL_OWNERS;
 
@@ -50,8 +52,28 @@ export class Model {
     return kvm.PUBLISH_TARGETS.find((t) => t.chain.test(chain))?.object;
   }
 
+  /** The lockless-protocol variable a member chain names (`vcpu->kvm->arch.x` and `kvm->arch.x` alike). */
+  protocolVariable(chain: string): ProtocolVariable | undefined {
+    return this.protocolVariables.find((p) => chain === p.chain || chain.endsWith(`.${p.chain}`));
+  }
+
   isRmapChain(chain: string): boolean {
     return kvm.RMAP_CHAINS.some((r) => r.test(chain));
+  }
+
+  /** `slot->arch.rmap[level][idx]`: indexing an rmap array (needs the arrays to be visible). */
+  isRmapElementChain(chain: string): boolean {
+    return kvm.RMAP_ELEMENT_CHAINS.some((r) => r.test(chain));
+  }
+
+  /** For a global tested in a condition: the branch value on which all rmaps are known to exist. */
+  rmapImpliedWhen(name: string): boolean | undefined {
+    return kvm.RMAP_IMPLYING_VARS.find((v) => v.name === name)?.when;
+  }
+
+  /** The documented entry contract of a function, if any. */
+  entryContract(name: string): EntryContract | undefined {
+    return kvm.ENTRY_CONTRACTS.find((c) => c.name === name);
   }
 
   isRmapFlag(chain: string): boolean {

@@ -4,7 +4,7 @@
  * plus the older names the seed threads use (5.10 TDP MMU, 3.x memslots).
  * See ../../docs/model.md for the facts behind each entry.
  */
-import type { ApiModel, Effect, GuardClassModel, IteratorModel, ProtocolVariable } from './types.js';
+import type { ApiModel, Effect, EntryContract, GuardClassModel, IteratorModel, ProtocolVariable } from './types.js';
 
 const SRCU = { fixed: 'kvm.srcu' } as const;
 const MMU_LOCK = { fixed: 'kvm.mmu_lock' } as const;
@@ -17,9 +17,20 @@ function snapshotHelpers(names: string[], as: string): ApiModel[] {
   return names.map((n) => api(n, [{ kind: 'snapshot', as: { fixed: as }, via: n }]));
 }
 
+/**
+ * Guest memory as one shared location for the barrier rules: emulated guest writes are
+ * stores to it, guest PTE reads are loads from it (seed 003).
+ */
+export const GUEST_MEMORY = 'guest_memory';
+const GUEST = { base: 'guest', chain: GUEST_MEMORY } as const;
+
 /** Guest memory accessors: each looks the memslot up internally and returns guest data only. */
 function accessHelpers(names: string[], as: string): ApiModel[] {
-  return names.map((n) => api(n, [{ kind: 'snapshot', as: { fixed: as }, via: n, access: true }]));
+  return names.map((n) => {
+    const dir = /(^|_)(write|clear)_guest/.test(n) ? 'write' : /(^|_)read_guest/.test(n) ? 'read' : undefined;
+    const mem: Effect[] = dir ? [{ kind: 'access', access: dir, order: 'plain', arg: 0, fixed: GUEST }] : [];
+    return api(n, [{ kind: 'snapshot', as: { fixed: as }, via: n, access: true }, ...mem]);
+  });
 }
 
 export const APIS: readonly ApiModel[] = [
@@ -30,8 +41,8 @@ export const APIS: readonly ApiModel[] = [
   api('srcu_read_unlock_nmisafe', [{ kind: 'srcu-unlock', domain: { arg: 0 } }]),
   api('kvm_vcpu_srcu_read_lock', [{ kind: 'srcu-lock', domain: SRCU }]),
   api('kvm_vcpu_srcu_read_unlock', [{ kind: 'srcu-unlock', domain: SRCU }]),
-  api('srcu_dereference_check', [{ kind: 'assert-srcu', domain: { arg: 1 } }]),
-  api('srcu_dereference', [{ kind: 'assert-srcu', domain: { arg: 1 } }]),
+  api('srcu_dereference_check', [{ kind: 'assert-srcu', domain: { arg: 1 } }, { kind: 'rcu-deref', arg: 0 }]),
+  api('srcu_dereference', [{ kind: 'assert-srcu', domain: { arg: 1 } }, { kind: 'rcu-deref', arg: 0 }]),
   api('synchronize_srcu', [{ kind: 'sync', domain: { arg: 0 } }]),
   api('synchronize_srcu_expedited', [{ kind: 'sync', domain: { arg: 0 } }]),
   api('call_srcu', [{ kind: 'deferred-free', domain: { arg: 0 } }]),
@@ -168,11 +179,11 @@ export const APIS: readonly ApiModel[] = [
   api('atomic64_set', [{ kind: 'access', access: 'write', order: 'once', arg: 0, valueArg: 1 }]),
   api('atomic_set_release', [{ kind: 'access', access: 'write', order: 'release', arg: 0, valueArg: 1 }]),
   api('atomic_inc', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 0 }]),
-  api('atomic_dec', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 0 }]),
+  api('atomic_dec', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 0, lowers: true }]),
   api('atomic_add', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 1 }]),
-  api('atomic_sub', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 1 }]),
+  api('atomic_sub', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 1, lowers: true }]),
   api('atomic64_inc', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 0 }]),
-  api('atomic64_dec', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 0 }]),
+  api('atomic64_dec', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 0, lowers: true }]),
   api('atomic_inc_return', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 0 }]),
   api('atomic_dec_return', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 0 }]),
   api('atomic_dec_and_test', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 0 }]),
@@ -185,7 +196,7 @@ export const APIS: readonly ApiModel[] = [
   api('test_and_set_bit', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 1 }]),
   api('test_and_clear_bit', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 1 }]),
   api('set_bit', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 1 }]),
-  api('clear_bit', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 1 }]),
+  api('clear_bit', [{ kind: 'access', access: 'rmw', order: 'relaxed', arg: 1, lowers: true }]),
   api('test_bit', [{ kind: 'access', access: 'read', order: 'once', arg: 1 }]),
   api('refcount_inc_not_zero', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 0 }]),
   api('refcount_dec_and_test', [{ kind: 'access', access: 'rmw', order: 'mb', arg: 0 }]),
@@ -195,6 +206,12 @@ export const APIS: readonly ApiModel[] = [
   api('gfn_to_rmap', [{ kind: 'rmap-access' }]),
   api('kvm_memslots_have_rmaps', [{ kind: 'rmap-guard' }]),
   api('kvm_shadow_root_allocated', [{ kind: 'rmap-guard' }]),
+  api('memslot_rmap_alloc', [{ kind: 'rmap-alloc' }], 'x86: allocates a slot\'s rmap arrays (no-op for arrays already present)'),
+
+  // --- assertions of a condition (seed 001: lockdep_assert_once(in_progress || lockdep_is_held(slots_lock))) ---
+  api('lockdep_assert', [{ kind: 'assert-cond', arg: 0 }]),
+  api('lockdep_assert_once', [{ kind: 'assert-cond', arg: 0 }]),
+  api('lockdep_is_held', [{ kind: 'held-test', lock: { arg: 0 } }]),
 
   // --- statements that do not return on true ---------------------------------------------------------
   api('BUG', [{ kind: 'noreturn' }]),
@@ -206,8 +223,40 @@ export const PUBLISH_TARGETS: readonly { chain: RegExp; object: string }[] = [
   { chain: /(^|\.)memslots(\[\])?$/, object: 'memslots' },
 ];
 
-/** Member chains of rmap arrays. */
+/** Member chains of rmap arrays (the per-level pointers, `slot->arch.rmap[level]`, and their elements). */
 export const RMAP_CHAINS: readonly RegExp[] = [/(^|\.)arch\.rmap(\[\])*$/];
+
+/** Member chains of rmap array *elements* (`slot->arch.rmap[level][idx]`): indexing needs the arrays to exist. */
+export const RMAP_ELEMENT_CHAINS: readonly RegExp[] = [/(^|\.)arch\.rmap\[\]\[\]$/];
+
+/**
+ * Globals whose value implies that every memslot has rmaps (kvm_memslots_have_rmaps() is
+ * `!tdp_mmu_enabled || kvm_shadow_root_allocated(kvm)`): with the TDP MMU off (or TDP off
+ * altogether) the rmaps are allocated with the memslot, before it is published.
+ */
+export const RMAP_IMPLYING_VARS: readonly { name: string; when: boolean }[] = [
+  { name: 'tdp_mmu_enabled', when: false },
+  { name: 'tdp_enabled', when: false },
+];
+
+/**
+ * Entry contracts of functions that generic code calls (often from another file), as
+ * documented at their call sites in virt/kvm/kvm_main.c and arch code.
+ */
+export const ENTRY_CONTRACTS: readonly EntryContract[] = [
+  {
+    name: 'kvm_arch_flush_shadow_memslot',
+    locks: ['kvm.slots_lock'],
+    synced: true,
+    note: 'memslot deletion/move: kvm_invalidate_memslot() calls it under slots_lock after kvm_swap_active_memslots() published the INVALID slot and waited with synchronize_srcu_expedited()',
+  },
+  {
+    name: 'kvm_arch_pre_set_memory_attributes',
+    locks: ['kvm.mmu_lock'],
+    invalidating: true,
+    note: 'called by kvm_vm_set_mem_attributes() through kvm_handle_gfn_range() with on_lock = kvm_mmu_invalidate_begin',
+  },
+];
 
 /** The flag that publishes the rmaps (store-release by the allocator, load-acquire by readers). */
 export const RMAP_FLAGS: readonly RegExp[] = [/(^|\.)arch\.(shadow_root_allocated|memslots_have_rmaps)$/];
@@ -246,7 +295,7 @@ export const ITERATORS: readonly IteratorModel[] = [
   { name: 'for_each_shadow_entry_using_root', kind: 'spte', cursorArg: 3 },
   { name: 'for_each_shadow_entry_lockless', kind: 'spte', cursorArg: 2 },
   { name: 'for_each_rmap_spte', kind: 'rmap', cursorArg: 1 },
-  { name: 'for_each_slot_rmap_range', kind: 'rmap', cursorArg: 5 },
+  { name: 'for_each_slot_rmap_range', kind: 'rmap', cursorArg: 5, accessesRmaps: true },
 ];
 
 export const GUARD_CLASSES: readonly GuardClassModel[] = [
@@ -286,7 +335,10 @@ export const MMU_LOCK_ID = 'kvm.mmu_lock';
 
 /** Lockless-protocol counters the seed threads discuss. */
 export const PROTOCOL_VARIABLES: readonly ProtocolVariable[] = [
-  { chain: 'arch.indirect_shadow_pages', writersHold: 'kvm.mmu_lock', note: 'counted under mmu_lock, read locklessly by the emulator' },
+  {
+    chain: 'arch.indirect_shadow_pages', writersHold: 'kvm.mmu_lock', sbPartners: [GUEST_MEMORY],
+    note: 'counted under mmu_lock, read locklessly by the emulator after its guest write (store buffering with account_shadowed())',
+  },
   { chain: 'mmu_invalidate_in_progress', writersHold: 'kvm.mmu_lock' },
   { chain: 'mmu_invalidate_seq', writersHold: 'kvm.mmu_lock' },
   { chain: 'arch.shadow_root_allocated', writersHold: 'kvm.slots_arch_lock' },

@@ -49,12 +49,22 @@ export type Effect =
    * A fresh snapshot of `kvm->memslots[as]`; `via` names the helper that took it internally.
    * `access`: a self-contained guest access (kvm_read_guest() & co) whose result is guest data,
    * not memslot-derived state (memslot, slots array, hva, pfn, generation).
+   * `covered`: (summaries) the helper takes it, on every path, inside its own SRCU read-side
+   * section or under slots_lock, so it needs nothing from the caller.
    */
-  | { kind: 'snapshot'; as: AddressSpaceRef; via?: string; access?: boolean }
+  | { kind: 'snapshot'; as: AddressSpaceRef; via?: string; access?: boolean; covered?: boolean }
   /** Publication of a new memslots array with rcu_assign_pointer(). */
   | { kind: 'publish'; object: string; target: ArgRef; value: ArgRef }
   /** End of an SRCU grace period on a domain. */
   | { kind: 'sync'; domain: LockRef }
+  /**
+   * (summaries) On some path, and still in the caller's context (the helper has not dropped the
+   * caller's SRCU section nor opened its own), the helper waits for a grace period on `domain`
+   * (`inner-sync`) or acquires `lock` and releases it again (`inner-lock`). The state is unchanged;
+   * lock-order rules read these.
+   */
+  | { kind: 'inner-sync'; domain: LockRef }
+  | { kind: 'inner-lock'; lock: LockRef; mode?: LockMode }
   /** Deferred free after a grace period: legal after a publish. */
   | { kind: 'deferred-free'; domain: LockRef }
   /** Free (or hand back for reuse) the object passed as `arg`. */
@@ -75,11 +85,21 @@ export type Effect =
   /** A memory barrier. */
   | { kind: 'barrier'; barrier: BarrierKind }
   /** A marked access through a macro (READ_ONCE, smp_load_acquire, atomic_read ...). */
-  | { kind: 'access'; access: 'read' | 'write' | 'rmw'; order: AccessOrder; arg: number; valueArg?: number; fixed?: { base: string; chain: string } }
+  | {
+      kind: 'access'; access: 'read' | 'write' | 'rmw'; order: AccessOrder; arg: number; valueArg?: number; fixed?: { base: string; chain: string };
+      /** The update moves the value down (atomic_dec, atomic_sub, clear_bit): never a 0 -> non-zero transition. */
+      lowers?: boolean;
+    }
   /** An access to an rmap array. */
   | { kind: 'rmap-access' }
   /** Returns true only if all rmaps are visible (ends in a load-acquire of the rmap flag). */
   | { kind: 'rmap-guard' }
+  /** Allocates (and stores) the rmap arrays of a memslot; they become visible to readers only via the rmap flag. */
+  | { kind: 'rmap-alloc' }
+  /** A lockdep assertion of an arbitrary condition (lockdep_assert(cond), lockdep_assert_once(cond)). */
+  | { kind: 'assert-cond'; arg: number }
+  /** Evaluates to whether `lock` is held (lockdep_is_held()); only meaningful inside an assertion. */
+  | { kind: 'held-test'; lock: LockRef }
   /** Annotates an RCU pointer read or publish (for the misleading-annotation rule). */
   | { kind: 'rcu-deref'; arg: number }
   | { kind: 'rcu-assign'; target: ArgRef; value: ArgRef }
@@ -115,6 +135,23 @@ export interface IteratorModel {
   holdsRef?: boolean;
   /** The loop tolerates the lock being dropped inside its body. */
   yieldSafe?: boolean;
+  /** Entering the loop indexes a memslot's rmap arrays (e.g. for_each_slot_rmap_range). */
+  accessesRmaps?: boolean;
+}
+
+/**
+ * What a function's callers guarantee at entry, by KVM's documented contract
+ * (arch hooks called from generic code in another file, for instance).
+ */
+export interface EntryContract {
+  name: string;
+  /** Canonical lock ids held by every caller. */
+  locks?: string[];
+  /** An SRCU grace period on kvm->srcu completed since the memslot was made invalid. */
+  synced?: boolean;
+  /** mmu_invalidate_in_progress is elevated by the caller. */
+  invalidating?: boolean;
+  note: string;
 }
 
 /** `guard(cls)(args)` / `scoped_guard(cls, args)`: what the class acquires. */
@@ -130,5 +167,12 @@ export interface ProtocolVariable {
   chain: string;
   /** Lock that writers hold, canonical id. */
   writersHold?: string;
+  /**
+   * Store-buffering partners: locations a lockless reader stores before it reads this
+   * variable, and that the writer side re-reads after raising it (seed 003: guest memory
+   * written by the emulator vs. guest PTEs re-read by the shadow-paging fault path).
+   * Each side needs a full barrier between its store and its load.
+   */
+  sbPartners?: string[];
   note?: string;
 }

@@ -5,11 +5,15 @@
 import type { Rule } from '../analyzer/rule-api.js';
 import { rule as memslotsDoubleSnapshot } from './memslots-double-snapshot.js';
 import { rule as memslotsPublishWithoutSync } from './memslots-publish-without-sync.js';
+import { rule as rmapUnguardedAccess } from './rmap-unguarded-access.js';
+import { rule as tdpRootRefLeak } from './tdp-root-ref-leak.js';
 // (rule imports: keep one per line, sorted by id)
 
 export const ALL_RULES: readonly Rule[] = [
   memslotsDoubleSnapshot,
   memslotsPublishWithoutSync,
+  rmapUnguardedAccess,
+  tdpRootRefLeak,
   // (rules: keep one per line)
 ].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
 

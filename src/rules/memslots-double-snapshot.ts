@@ -26,7 +26,7 @@ export const rule: Rule = {
     ],
     messages: {
       second:
-        'second memslots snapshot of address space {as} in one SRCU read-side section: {second} may see a newer array than {first} (line {firstLine}), whose result \'{holder}\' is still used; take one snapshot and pass it down',
+        'second memslots snapshot of address space {as} in one SRCU read-side section: {second} may see a newer array than {first} (line {firstLine}), {why}; take one snapshot and pass it down',
     },
   },
   create(ctx) {
@@ -45,10 +45,25 @@ export const rule: Rule = {
         const n = ctx.fn.nodes[todo.pop()!];
         if (seen.has(n.id)) continue;
         seen.add(n.id);
-        const texts = n.ops.map((o) => (o.k === 'assign' ? o.rhs : o.text));
-        if (n.test) texts.push(n.test.text);
-        if (n.ret) texts.push(n.ret);
-        if (texts.some((t) => re.test(t))) found = true;
+        // Uses before a redefinition count; a redefinition ends the path (the value is dead).
+        let killed = false;
+        for (const o of n.ops) {
+          const t = o.k === 'assign' ? o.rhs : o.text;
+          if (re.test(t)) {
+            found = true;
+            break;
+          }
+          if (o.k === 'assign' && o.target === v && n.id !== start) {
+            killed = true;
+            break;
+          }
+        }
+        if (found) break;
+        if (killed) continue;
+        if ((n.test && re.test(n.test.text)) || (n.ret && re.test(n.ret))) {
+          found = true;
+          break;
+        }
         for (const e of n.succs) todo.push(e.to);
       }
       usedFrom.set(k, found);
@@ -62,22 +77,34 @@ export const rule: Rule = {
           // Under slots_lock no update can land: the writer side may re-read freely.
           if (slotsLock in s.locks) continue;
           if (!inSrcuSection(s)) continue;
-          const first = s.snaps[e.as];
+          // The vCPU's address space is 0 outside SMM: a vCPU snapshot and an address-space-0
+          // snapshot usually see the same array (reported with lower confidence).
+          const alias = e.as === 'vcpu' ? '0' : e.as === '0' ? 'vcpu' : undefined;
+          const viaAlias = !s.snaps[e.as] && alias !== undefined && !!s.snaps[alias];
+          const first = s.snaps[e.as] ?? (alias !== undefined ? s.snaps[alias] : undefined);
           if (!first || first.section !== s.srcu.section) continue;
-          // Only state derived from the first snapshot that is still used can disagree with the second.
-          if (first.access || !first.holder || !usedAfter(ev.node.id, first.holder)) continue;
+          if (first.access || !first.holders?.length) continue;
           // `slot = gfn_to_memslot(...)` again: the old state is replaced, not combined.
-          if (ev.op.k === 'call' && ev.op.resultVar === first.holder) continue;
+          if (ev.op.k === 'call' && ev.op.resultVar && first.holders.includes(ev.op.resultVar)) continue;
+          // Two ways state from two snapshots ends up combined: the first snapshot's
+          // derived state is still used after the second (live), or a decision was
+          // taken on the first and the second's result is stored in memory (cached).
+          const live = first.holders.find((h) => usedAfter(ev.node.id, h));
+          const cached = first.decided && !e.access && ev.node.ops.some((o) => o.k === 'write' && o.line >= ev.op.line);
+          if (!live && !cached) continue;
           const second = ev.op.k === 'call' ? `${ev.op.name}()` : 'this snapshot';
           const firstText = `${first.text.replace(/\(.*$/s, '')}()`;
           ctx.report({
             line: ev.op.line,
             col: ev.op.col,
             messageId: 'second',
-            data: { as: e.as, second, first: firstText, firstLine: first.line, holder: first.holder },
-            related: [{ line: first.line, col: first.col, message: `first snapshot taken here${first.via ? ` (inside ${first.via}())` : ''}` }],
+            data: {
+              as: e.as, second, first: firstText, firstLine: first.line,
+              why: live ? `whose result '${live}' is still used` : `on which this path already decided, and the second result is cached`,
+            },
+            related: [{ line: first.line, col: first.col, message: `first snapshot taken here${first.via && !first.text.startsWith(`${first.via}(`) ? ` (inside ${first.via}())` : ''}` }],
             key: `${e.as}|${firstText}|${second}`,
-            confidence: srcuKnownHeld(s) ? 'high' : 'medium',
+            confidence: srcuKnownHeld(s) && !viaAlias ? 'high' : 'medium',
             path: ev.path(),
           });
         }

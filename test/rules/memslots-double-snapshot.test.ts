@@ -134,6 +134,21 @@ int caller(struct kvm *kvm, gfn_t gfn)
       expect(f.find((x) => x.function === 'handle')!.confidence).toBe('high');
     });
 
+    it('decision on the first snapshot, second snapshot cached (seed 002 mmio generation)', () => {
+      const code = `
+void bad_cache_gen(struct kvm_vcpu *vcpu, gfn_t gfn, struct mmio_cache *cache)
+{
+	struct kvm_memory_slot *slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+
+	if (slot)
+		return;
+	cache->gfn = gfn;
+	cache->gen = kvm_vcpu_memslots(vcpu)->generation; /* BAD */
+}
+`;
+      expect(brief(run(code))).toEqual([`${RULE} bad_cache_gen:${lineOf(code, 'BAD')}`]);
+    });
+
     it('snapshot inside a list_for_each_entry body after one before the loop', () => {
       const code = `
 void bad_loop(struct kvm *kvm, struct list_head *head)
@@ -271,10 +286,24 @@ int good_accesses(struct kvm_vcpu *vcpu, gpa_t gpa)
 bool good_dead(struct kvm *kvm, gfn_t gfn)
 {
 	struct kvm_memory_slot *slot = gfn_to_memslot(kvm, gfn);
-	bool ro = slot && (slot->flags & KVM_MEM_READONLY);
 
+	trace_slot_lookup(slot);
 	mark_page_dirty(kvm, gfn);
-	return ro && kvm_is_visible_gfn(kvm, gfn);
+	return kvm_is_visible_gfn(kvm, gfn);
+}
+`;
+      expect(run(code)).toEqual([]);
+    });
+
+    it('decision on the first snapshot, second is a plain guest write (not cached state)', () => {
+      const code = `
+int good_decide_then_write(struct kvm *kvm, gfn_t gfn, u64 val)
+{
+	struct kvm_memory_slot *slot = gfn_to_memslot(kvm, gfn);
+
+	if (!slot)
+		return -EFAULT;
+	return kvm_write_guest(kvm, gfn_to_gpa(gfn), &val, sizeof(val));
 }
 `;
       expect(run(code)).toEqual([]);

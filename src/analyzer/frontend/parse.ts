@@ -3,7 +3,8 @@
  */
 import { createRequire } from 'node:module';
 import type TreeSitter from 'tree-sitter';
-import { preprocess, type ColumnMap, type IteratorTest, isIteratorName } from './preprocess.js';
+import { preprocess, rewriteIterators, type ColumnMap, type IteratorTest, isIteratorName } from './preprocess.js';
+import type { FunctionSpan } from './index-file.js';
 
 const require = createRequire(import.meta.url);
 
@@ -54,6 +55,24 @@ export class CParser {
     this.parser.setLanguage(C);
   }
 
+  /**
+   * Parse one indexed function on its own. Lines in the result are real file
+   * lines; the tree's rows are relative to the span (add startLine - 1).
+   */
+  parseFunction(span: FunctionSpan): ParsedFunction | null {
+    const pre = rewriteIterators(span.text, this.isIterator);
+    const tree = this.parser.parse(pre.text, undefined, { bufferSize: Math.max(32 * 1024, pre.text.length * 2 + 16) });
+    const defs = collectFunctions(tree.rootNode);
+    const def = defs.find((d) => d.name === span.name) ?? defs[defs.length - 1];
+    if (!def) return null;
+    const offset = span.startLine - 1;
+    return {
+      info: { ...def, name: span.name, startLine: def.startLine + offset, endLine: def.endLine + offset, isStatic: def.isStatic || span.isStatic },
+      columns: pre.columns,
+      hasErrors: tree.rootNode.hasError,
+    };
+  }
+
   parse(path: string, source: string): ParsedFile {
     const pre = preprocess(source, this.isIterator);
     // tree-sitter's default input callback chunks long strings; use a buffer size that fits the file.
@@ -69,6 +88,12 @@ export class CParser {
       hasErrors: tree.rootNode.hasError,
     };
   }
+}
+
+export interface ParsedFunction {
+  info: FunctionInfo;
+  columns: ColumnMap;
+  hasErrors: boolean;
 }
 
 function collectFunctions(root: SyntaxNode): FunctionInfo[] {
@@ -103,7 +128,7 @@ function findFunctionDeclarator(decl: SyntaxNode | null): SyntaxNode | null {
       }
       return d;
     }
-    d = d.childForFieldName('declarator');
+    d = d.type === 'parenthesized_declarator' ? (d.namedChildren[0] ?? null) : d.childForFieldName('declarator');
   }
   return null;
 }
@@ -139,6 +164,8 @@ function functionInfo(node: SyntaxNode): FunctionInfo | null {
     for (const p of plist.namedChildren) {
       if (p.type !== 'parameter_declaration') continue;
       const pd = p.childForFieldName('declarator');
+      // `f(void)`: no parameters.
+      if (!pd && p.childForFieldName('type')?.text === 'void') continue;
       const pname = declaratorName(pd);
       params.push(pname);
       const type = p.childForFieldName('type');

@@ -44,6 +44,27 @@ export class ColumnMap {
     }
     return col - shift;
   }
+
+  /**
+   * `text`, which starts at 0-based (row, col) of the rewritten text, without
+   * the characters the rewriting inserted on that row (`for (`, `;;)`).
+   */
+  stripInsertions(row: number, col: number, text: string): string {
+    const list = this.byLine.get(row);
+    if (!list) return text;
+    const bytes = Buffer.from(text, 'utf8');
+    const keep: number[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      const c = col + i;
+      if (bytes[i] === 10) {
+        // Only the first row is mapped; later rows are kept as they are.
+        for (let j = i; j < bytes.length; j++) keep.push(j);
+        break;
+      }
+      if (!list.some((ins) => c >= ins.newCol && c < ins.newCol + ins.length)) keep.push(i);
+    }
+    return Buffer.from(keep.map((i) => bytes[i])).toString('utf8');
+  }
 }
 
 export interface Preprocessed {
@@ -118,9 +139,13 @@ interface CondFrame {
  * Rewrite kernel C as described in the module comment.
  * `isIterator` decides which `name(args) stmt` heads are loops.
  */
-export function preprocess(src: string, isIterator: IteratorTest = isIteratorName): Preprocessed {
-  // Pass 1: blank directives, dead conditional branches and annotations (length-preserving).
-  const buf = Buffer.from(src, 'utf8').toString('latin1'); // byte-per-char view keeps columns = bytes like tree-sitter
+/**
+ * Pass 1: blank directives, dead conditional branches and annotations
+ * (length-preserving, in a byte-per-char latin1 view so that columns are bytes
+ * like tree-sitter's). The result is latin1; convert with `fromLatin1`.
+ */
+export function preprocessDirectives(src: string): string {
+  const buf = Buffer.from(src, 'utf8').toString('latin1');
   const out: string[] = [];
   const n = buf.length;
   let i = 0;
@@ -255,11 +280,25 @@ export function preprocess(src: string, isIterator: IteratorTest = isIteratorNam
       i = k;
       continue;
     }
-    out.push(buf[i]);
-    i++;
+    // A run of characters with no meaning here (punctuation, spaces, digits).
+    let k = i + 1;
+    while (k < n) {
+      const d = buf.charCodeAt(k);
+      if (d === Ch.NL || d === Ch.SLASH || d === Ch.DQUOTE || d === Ch.SQUOTE || isIdentStart(d)) break;
+      k++;
+    }
+    out.push(buf.slice(i, k));
+    i = k;
   }
-  const pass1 = blankTypeArguments(out.join(''));
-  return rewriteIterators(pass1, isIterator);
+  return blankTypeArguments(out.join(''));
+}
+
+/**
+ * Full preprocessing of a file or function text: directives and annotations
+ * (pass 1), then iterator and scoped_guard rewriting (pass 2).
+ */
+export function preprocess(src: string, isIterator: IteratorTest = isIteratorName): Preprocessed {
+  return rewriteIterators(preprocessDirectives(src), isIterator);
 }
 
 /**
@@ -274,7 +313,9 @@ function blankTypeArguments(text: string): string {
   // GNU case ranges `case A ... B:` and designated ranges `[A ... B]`: keep A, blank the rest.
   text = text.replace(/(\bcase\s+[^:\n]*?)(\s*\.\.\.\s*[^:\n]*?)(?=:)/g, (_m, a: string, b: string) => a + ' '.repeat(b.length));
   text = text.replace(/(\[[^\]\n]*?)(\s*\.\.\.\s*[^\]\n]*?)(?=\])/g, (_m, a: string, b: string) => a + ' '.repeat(b.length));
-  return text.replace(TYPE_ARG, (_m, lead: string, type: string) => {
+  return text.replace(TYPE_ARG, (m: string, lead: string, type: string) => {
+    // `(void)`: an empty parameter list or a void cast, never a macro's type argument.
+    if (type.trim() === 'void') return m;
     const tag = /^(?:struct|union|enum)\s+(\w+)/.exec(type);
     if (tag) {
       const start = type.indexOf(tag[1], tag[0].length - tag[1].length);
@@ -369,8 +410,16 @@ function nextSignificant(buf: string, i: number): string {
   return buf[k] ?? '';
 }
 
-/** Pass 2: wrap statement-head iterator macros and scoped_guard in `for (...;;)`. */
-function rewriteIterators(text: string, isIterator: IteratorTest): Preprocessed {
+/** Convert a latin1 (byte-per-char) view back to a JS string. */
+export function fromLatin1(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}
+
+/**
+ * Pass 2: wrap statement-head iterator macros and scoped_guard in `for (...;;)`.
+ * Input in the latin1 view (pass 1 output); output converted back to a JS string.
+ */
+export function rewriteIterators(text: string, isIterator: IteratorTest = isIteratorName): Preprocessed {
   const columns = new ColumnMap();
   const n = text.length;
   const out: string[] = [];
@@ -461,8 +510,15 @@ function rewriteIterators(text: string, isIterator: IteratorTest): Preprocessed 
       i++;
       continue;
     }
-    emit(text[i]);
-    i++;
+    const nextCloser = closers.length ? closers[closers.length - 1] : n;
+    let k = i + 1;
+    while (k < n && k < nextCloser) {
+      const d = text.charCodeAt(k);
+      if (d === Ch.NL || d === Ch.SLASH || d === Ch.DQUOTE || d === Ch.SQUOTE || d === Ch.LBRACE || d === Ch.RBRACE || isIdentStart(d)) break;
+      k++;
+    }
+    emit(text.slice(i, k));
+    i = k;
   }
   void lastNl;
   const rewritten = out.join('');

@@ -18,7 +18,7 @@
 import { T, fmtVal, type TEvent, type Trace } from './events.js';
 import { buildStatic, checkExecution, type GEvent, type StaticModel } from './lkmm.js';
 import { Rel } from './relation.js';
-import { TooLarge, compileThread, enumerateTraces, type ThreadProgram } from './thread.js';
+import { TooLarge, compileThread, enumerateTraces, storeSeeds, type ThreadProgram } from './thread.js';
 import { UnsupportedError, type Cond, type CondAtom, type LitmusResult, type LitmusTest, type Val } from './types.js';
 
 export interface RunOptions {
@@ -75,6 +75,26 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   const domains = new Map<string, Val[]>();
   const initOf = (loc: string): Val => initVal.get(loc) ?? 0;
   for (const l of locations) domains.set(l, [initOf(l)]);
+  // Seed the domains with what stores may write on any path (herd7 explores
+  // every control path, even those whose condition no value yet satisfies).
+  const seeds = storeSeeds(progs);
+  // herd7 leaves values fixed only by a dependency cycle ("thin air")
+  // unsolved, so the final condition can pick them: seed computed locations
+  // with the condition's constants as well.
+  condLiterals(test.condition, seeds.literals);
+  if (test.filter) condLiterals(test.filter, seeds.literals);
+  const seedLoc = (l: string, s: { values: Set<Val>; computed: boolean }): void => {
+    const d = domains.get(l)!;
+    const add = (v: Val): void => {
+      if (!d.includes(v)) d.push(v);
+    };
+    s.values.forEach(add);
+    if (s.computed) seeds.literals.forEach(add);
+  };
+  for (const [l, s] of seeds.byLoc) {
+    if (l === '*') for (const l2 of locations) seedLoc(l2, s);
+    else if (domains.has(l)) seedLoc(l, s);
+  }
   const dom = (loc: string): readonly Val[] => {
     let d = domains.get(loc);
     if (!d) {
@@ -87,9 +107,19 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   const limits = { maxTraces, maxSteps: 10_000 };
   let maxIter = 2;
   for (let iter = 0; ; iter++) {
-    traces = progs.map((p) => enumerateTraces(p, dom, limits).traces);
+    const runs = progs.map((p) => enumerateTraces(p, dom, limits));
+    traces = runs.map((r) => r.traces);
     let writes = 0;
     let changed = false;
+    for (const r of runs) {
+      for (const [loc, v] of r.writes) {
+        const d = dom(loc) as Val[];
+        if (!d.includes(v)) {
+          d.push(v);
+          changed = true;
+        }
+      }
+    }
     for (const ts of traces) {
       let mw = 0;
       for (const tr of ts) {
@@ -97,11 +127,6 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
         for (const e of tr.events) {
           if (e.kind !== 'W' || e.loc === undefined) continue;
           w++;
-          const d = dom(e.loc) as Val[];
-          if (!d.includes(e.val!)) {
-            d.push(e.val!);
-            changed = true;
-          }
         }
         mw = Math.max(mw, w);
       }
@@ -412,6 +437,26 @@ function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[], firstOnly: bo
 }
 
 // ------------------------------------------------------------ condition ---
+
+function condLiterals(c: Cond, out: Set<number>): void {
+  switch (c.k) {
+    case 'not':
+      condLiterals(c.a, out);
+      return;
+    case 'and':
+    case 'or':
+    case 'implies':
+      condLiterals(c.a, out);
+      condLiterals(c.b, out);
+      return;
+    case 'eq':
+      if (c.lhs.k === 'num') out.add(c.lhs.v);
+      if (c.rhs.k === 'num') out.add(c.rhs.v);
+      return;
+    default:
+      return;
+  }
+}
 
 interface Env {
   traces: Trace[];

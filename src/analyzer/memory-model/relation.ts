@@ -5,13 +5,13 @@
 
 export class EvSet {
   readonly w: number;
-  readonly bits: Uint32Array;
+  readonly bits: number[];
   constructor(
     readonly n: number,
-    bits?: Uint32Array,
+    bits?: number[],
   ) {
     this.w = (n + 31) >>> 5;
-    this.bits = bits ?? new Uint32Array(this.w);
+    this.bits = bits ?? new Array<number>(this.w).fill(0);
   }
   static of(n: number, members: Iterable<number>): EvSet {
     const s = new EvSet(n);
@@ -58,13 +58,13 @@ export class EvSet {
 
 export class Rel {
   readonly w: number;
-  readonly bits: Uint32Array;
+  readonly bits: number[];
   constructor(
     readonly n: number,
-    bits?: Uint32Array,
+    bits?: number[],
   ) {
     this.w = (n + 31) >>> 5;
-    this.bits = bits ?? new Uint32Array(this.w * n);
+    this.bits = bits ?? new Array<number>(this.w * n).fill(0);
   }
   static fromPairs(n: number, pairs: Iterable<readonly [number, number]>): Rel {
     const r = new Rel(n);
@@ -80,7 +80,7 @@ export class Rel {
   /** Cartesian product S1 * S2. */
   static cross(a: EvSet, b: EvSet): Rel {
     const r = new Rel(a.n);
-    for (let i = 0; i < a.n; i++) if (a.has(i)) r.bits.set(b.bits, i * r.w);
+    for (let i = 0; i < a.n; i++) if (a.has(i)) for (let k = 0; k < r.w; k++) r.bits[i * r.w + k] = b.bits[k]!;
     return r;
   }
   clone(): Rel {
@@ -147,16 +147,30 @@ export class Rel {
   }
   /** [A] ; this ; [B] */
   restrict(a: EvSet, b: EvSet): Rel {
-    return this.dom(a).rng(b);
+    const r = new Rel(this.n);
+    for (let i = 0; i < this.n; i++)
+      if (a.has(i)) for (let k = 0; k < this.w; k++) r.bits[i * this.w + k] = this.bits[i * this.w + k]! & b.bits[k]!;
+    return r;
   }
   inv(): Rel {
     const r = new Rel(this.n);
-    for (let i = 0; i < this.n; i++) for (let j = 0; j < this.n; j++) if (this.has(i, j)) r.add(j, i);
+    const w = this.w;
+    for (let i = 0; i < this.n; i++)
+      for (let kw = 0; kw < w; kw++) {
+        let word = this.bits[i * w + kw]!;
+        while (word !== 0) {
+          const b = word & -word;
+          r.add((kw << 5) + (31 - Math.clz32(b)), i);
+          word ^= b;
+        }
+      }
     return r;
   }
   /** Transitive closure r+. */
   plus(): Rel {
-    const r = this.clone();
+    return this.closeInPlace(this.clone());
+  }
+  private closeInPlace(r: Rel): Rel {
     const w = this.w;
     const n = this.n;
     for (let k = 0; k < n; k++) {
@@ -172,7 +186,13 @@ export class Rel {
   }
   /** Reflexive-transitive closure r*. */
   star(): Rel {
-    return this.plus().withId();
+    const r = this.clone();
+    if (this.isEmpty()) {
+      for (let i = 0; i < this.n; i++) r.add(i, i);
+      return r;
+    }
+    for (let i = 0; i < this.n; i++) r.add(i, i);
+    return this.closeInPlace(r);
   }
   /** r? */
   opt(): Rel {
@@ -196,22 +216,37 @@ export class Rel {
     for (let i = 0; i < this.n; i++) if (this.has(i, i)) return false;
     return true;
   }
-  /** Kahn's algorithm. */
+  /** Kahn's algorithm over the bit rows. */
   acyclic(): boolean {
     const n = this.n;
-    const indeg = new Int32Array(n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (this.has(i, j)) indeg[j]!++;
+    const w = this.w;
+    const indeg = new Array<number>(n).fill(0);
+    const bits = this.bits;
+    for (let i = 0; i < n; i++) {
+      for (let kw = 0; kw < w; kw++) {
+        let word = bits[i * w + kw]!;
+        while (word !== 0) {
+          const b = word & -word;
+          indeg[(kw << 5) + (31 - Math.clz32(b))]!++;
+          word ^= b;
+        }
+      }
+    }
     const stack: number[] = [];
     for (let i = 0; i < n; i++) if (indeg[i] === 0) stack.push(i);
     let seen = 0;
     while (stack.length) {
       const i = stack.pop()!;
       seen++;
-      for (let j = 0; j < n; j++)
-        if (this.has(i, j)) {
-          indeg[j]!--;
-          if (indeg[j] === 0) stack.push(j);
+      for (let kw = 0; kw < w; kw++) {
+        let word = bits[i * w + kw]!;
+        while (word !== 0) {
+          const b = word & -word;
+          const j = (kw << 5) + (31 - Math.clz32(b));
+          word ^= b;
+          if (--indeg[j]! === 0) stack.push(j);
         }
+      }
     }
     return seen === n;
   }

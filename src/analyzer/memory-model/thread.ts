@@ -31,7 +31,8 @@ type Ins =
   | { op: 'srcu_lock'; dst: string; addr: PExpr; line: number; text: string }
   | { op: 'srcu_unlock'; addr: PExpr; val: PExpr; line: number; text: string }
   | { op: 'sync_srcu'; addr: PExpr; line: number; text: string }
-  | { op: 'br'; cond: PExpr; target: number; ifZero: boolean; label?: string }
+  | { op: 'br'; cond: PExpr; target: number; ifZero: boolean; label?: string; scoped?: boolean }
+  | { op: 'endif' }
   | { op: 'jmp'; target: number; label?: string }
   | { op: 'label'; name: string };
 
@@ -42,6 +43,88 @@ export interface ThreadProgram {
   regInit: Map<string, Val>;
   /** Registers that the program declares or assigns (for final states). */
   regs: Set<string>;
+}
+
+/**
+ * Values that stores of the program may write, found statically (for every
+ * path, reachable or not): per target location ('*' = unknown pointer), the
+ * literal values stored, and whether some store there computes its value.
+ */
+export interface StoreSeeds {
+  literals: Set<number>;
+  byLoc: Map<string, { values: Set<Val>; computed: boolean }>;
+}
+
+function literalsOf(e: Expr, out: Set<number>): void {
+  switch (e.k) {
+    case 'num':
+      out.add(e.v);
+      return;
+    case 'bin':
+      literalsOf(e.a, out);
+      literalsOf(e.b, out);
+      return;
+    case 'un':
+      literalsOf(e.a, out);
+      if (e.op === '-' && e.a.k === 'num') out.add(-e.a.v);
+      return;
+    case 'cond':
+      literalsOf(e.c, out);
+      literalsOf(e.a, out);
+      literalsOf(e.b, out);
+      return;
+    default:
+      return;
+  }
+}
+
+export function storeSeeds(progs: ThreadProgram[]): StoreSeeds {
+  const literals = new Set<number>();
+  const byLoc = new Map<string, { values: Set<Val>; computed: boolean }>();
+  const at = (addr: PExpr, prog: ThreadProgram): { values: Set<Val>; computed: boolean } => {
+    const loc = addr.k === 'var' && prog.params.has(addr.name) && !prog.regInit.has(addr.name) ? addr.name : '*';
+    let s = byLoc.get(loc);
+    if (!s) byLoc.set(loc, (s = { values: new Set(), computed: false }));
+    return s;
+  };
+  for (const p of progs) {
+    for (const x of p.ins) {
+      switch (x.op) {
+        case 'mov':
+          literalsOf(x.e, literals);
+          break;
+        case 'br':
+          literalsOf(x.cond, literals);
+          break;
+        case 'store': {
+          literalsOf(x.val, literals);
+          const s = at(x.addr, p);
+          if (x.val.k === 'num') s.values.add(x.val.v);
+          else if (x.val.k === 'var' && p.params.has(x.val.name) && !p.regs.has(x.val.name)) s.values.add(x.val.name);
+          else s.computed = true;
+          break;
+        }
+        case 'rmw':
+          if (x.spec.operand) literalsOf(x.spec.operand, literals);
+          if (x.spec.expected) literalsOf(x.spec.expected, literals);
+          at(x.addr, p).computed = true;
+          break;
+        case 'srcu_unlock':
+          at(x.addr, p).computed = true;
+          break;
+        case 'lock':
+        case 'trylock': {
+          const s = at(x.addr, p);
+          s.values.add(0);
+          s.values.add(1);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  return { literals, byLoc };
 }
 
 const FENCES: Record<string, number> = {
@@ -359,7 +442,9 @@ class Lowerer {
       case 'if': {
         const c = this.lower(s.cond);
         this.fixLines(s.line);
-        const br: Ins = { op: 'br', cond: c, target: -1, ifZero: true };
+        // herd7's C ctrl dependency covers the then- and else-clauses only:
+        // the taint is pushed at the branch and popped at the join (endif).
+        const br: Ins = { op: 'br', cond: c, target: -1, ifZero: true, scoped: true };
         this.ins.push(br);
         for (const t of s.then) this.stmt(t);
         if (s.else && s.else.length) {
@@ -369,6 +454,7 @@ class Lowerer {
           for (const t of s.else) this.stmt(t);
           j.target = this.ins.length;
         } else br.target = this.ins.length;
+        this.ins.push({ op: 'endif' });
         return;
       }
       case 'label':
@@ -579,8 +665,10 @@ export function enumerateTraces(
   prog: ThreadProgram,
   dom: (loc: string) => readonly Val[],
   limits: EnumLimits,
-): { traces: Trace[]; badAddress: boolean } {
+): { traces: Trace[]; badAddress: boolean; writes: [string, Val][] } {
   const traces: Trace[] = [];
+  // Every write emitted on any path, even one pruned later (value-domain fixpoint).
+  const writes: [string, Val][] = [];
   let badAddress = false;
   const ins = prog.ins;
 
@@ -628,17 +716,26 @@ export function enumerateTraces(
     regs: Map<string, TV>;
     evs: TEvent[];
     ctrl: number[];
+    ctrlStack: number[][];
     steps: number;
   }
 
   const ev = (st: St, e: Omit<TEvent, 'ctrl'>): number => {
+    if (e.kind === 'W') writes.push([e.loc!, e.val!]);
     st.evs.push({ ...e, ctrl: st.ctrl });
     return st.evs.length - 1;
   };
   const fence = (st: St, tags: number, line: number, text: string): void => {
     ev(st, { kind: 'F', tags, addr: [], data: [], line, text });
   };
-  const fork = (st: St): St => ({ pc: st.pc, regs: new Map(st.regs), evs: st.evs.slice(), ctrl: st.ctrl, steps: st.steps });
+  const fork = (st: St): St => ({
+    pc: st.pc,
+    regs: new Map(st.regs),
+    evs: st.evs.slice(),
+    ctrl: st.ctrl,
+    ctrlStack: st.ctrlStack.slice(),
+    steps: st.steps,
+  });
 
   const run = (st: St): void => {
     for (;;) {
@@ -661,8 +758,12 @@ export function enumerateTraces(
         case 'jmp':
           st.pc = x.target;
           break;
+        case 'endif':
+          st.ctrl = st.ctrlStack.pop() ?? [];
+          break;
         case 'br': {
           const c = evalP(x.cond, st.regs);
+          if (x.scoped) st.ctrlStack.push(st.ctrl);
           st.ctrl = mergeTaint(st.ctrl, c.t);
           if (truthy(c.v) !== x.ifZero) st.pc = x.target;
           break;
@@ -816,6 +917,6 @@ export function enumerateTraces(
 
   const regs = new Map<string, TV>();
   for (const [k, v] of prog.regInit) regs.set(k, { v, t: [] });
-  guarded({ pc: 0, regs, evs: [], ctrl: [], steps: 0 });
-  return { traces, badAddress };
+  guarded({ pc: 0, regs, evs: [], ctrl: [], ctrlStack: [], steps: 0 });
+  return { traces, badAddress, writes };
 }

@@ -1,0 +1,170 @@
+/**
+ * Differential reporting: what a change introduces.
+ *
+ * The post-image's touched functions are analysed, and so are the functions of
+ * the same names (plus those the deletion touched) in the pre-image. A finding
+ * is new when its fingerprint (rule + function + a line-independent key) occurs
+ * more often after the change than before, so moved code is not "new".
+ *
+ * Without a tree (a mailed patch), only the hunks' visible lines are known:
+ * each hunk that starts inside a function is wrapped into a fragment function
+ * named by the hunk header's section, with every line at its real number.
+ */
+import type { Finding } from '../types.js';
+import type { FileChange, Hunk } from '../inputs/types.js';
+import { changedLines } from '../inputs/hunks.js';
+import type { Analyzer, FileAnalysis } from './analyze.js';
+
+export interface FilePair {
+  path: string;
+  /** Full pre-image (undefined: added file, or hunk-only). */
+  pre?: string;
+  /** Full post-image (undefined: deleted file, or hunk-only). */
+  post?: string;
+  change: FileChange;
+  /** Analyse only the hunks' visible lines. */
+  hunkOnly?: boolean;
+}
+
+export interface DiffOptions {
+  /** Also return pre-existing findings (marked preexisting). */
+  all?: boolean;
+}
+
+export function isCSource(path: string | null): boolean {
+  return !!path && /\.(c|h)$/.test(path);
+}
+
+/** Collapse a set of line numbers into sorted [start, end] ranges. */
+export function toRanges(lines: Iterable<number>): [number, number][] {
+  const sorted = [...new Set(lines)].sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (const l of sorted) {
+    const last = out[out.length - 1];
+    if (last && l === last[1] + 1) last[1] = l;
+    else out.push([l, l]);
+  }
+  return out;
+}
+
+export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOptions = {}): Finding[] {
+  const fc = pair.change;
+  if (fc.newPath === null || fc.binary) return [];
+  const { oldChanged, newChanged } = changedLines(fc);
+  let preText = pair.pre;
+  let postText = pair.post;
+  if (pair.hunkOnly) {
+    const frags = fragmentSources(fc);
+    preText = frags.pre;
+    postText = frags.post;
+  }
+  if (postText === undefined) return [];
+  const postRanges = toRanges(newChanged);
+  if (postRanges.length === 0) return [];
+  const post = analyzer.analyzeSource(pair.path, postText, { lines: postRanges, hunkOnly: pair.hunkOnly });
+  const touched = new Set(
+    post.functions.filter((f) => postRanges.some(([a, b]) => f.startLine <= b && f.endLine >= a)).map((f) => f.name),
+  );
+  const postFindings = post.findings.filter((f) => touched.has(f.function));
+  let pre: FileAnalysis | undefined;
+  if (preText !== undefined && fc.oldPath !== null) {
+    const preIndex = analyzer.index(fc.oldPath === pair.path ? pair.path : pair.path, preText);
+    const preRanges = toRanges([
+      ...oldChanged,
+      ...preIndex.functions.filter((f) => touched.has(f.name)).flatMap((f) => [f.startLine]),
+    ]);
+    pre = preRanges.length ? analyzer.analyzeIndex(preIndex, { lines: preRanges, hunkOnly: pair.hunkOnly }) : undefined;
+  }
+  const before = new Map<string, number>();
+  for (const f of pre?.findings ?? []) before.set(f.fingerprint, (before.get(f.fingerprint) ?? 0) + 1);
+  const out: Finding[] = [];
+  for (const f of [...postFindings].sort((a, b) => a.line - b.line || a.column - b.column)) {
+    const n = before.get(f.fingerprint) ?? 0;
+    if (n > 0) {
+      before.set(f.fingerprint, n - 1);
+      if (opts.all) out.push({ ...f, preexisting: true });
+    } else {
+      out.push(f);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ fragments
+
+/** Pre and post fragment sources for hunk-only analysis. */
+export function fragmentSources(fc: FileChange): { pre: string; post: string } {
+  return { pre: fragmentOf(fc.hunks, 'pre'), post: fragmentOf(fc.hunks, 'post') };
+}
+
+function braceDelta(line: string): { delta: number; min: number } {
+  // Strip strings, chars and comments roughly (a fragment may start inside a comment; tolerate).
+  const s = line.replace(/"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\/\*.*?\*\/|\/\/.*$/g, '');
+  let d = 0;
+  let min = 0;
+  for (const ch of s) {
+    if (ch === '{') d++;
+    else if (ch === '}') {
+      d--;
+      if (d < min) min = d;
+    }
+  }
+  return { delta: d, min };
+}
+
+function headerFor(section: string, index: number): string {
+  let sig = section.trim();
+  if (!sig.includes('(')) return `void __kvmlint_fragment_${index}(void)`;
+  // Hunk headers cut long signatures: close what is open.
+  let depth = 0;
+  for (const ch of sig) {
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+  }
+  sig = sig.replace(/[,\s]+$/, '');
+  if (depth > 0) sig += ')'.repeat(depth);
+  // Drop anything after the parameter list (e.g. a '{' on the same line).
+  const close = sig.lastIndexOf(')');
+  return sig.slice(0, close + 1);
+}
+
+function fragmentOf(hunks: Hunk[], side: 'pre' | 'post'): string {
+  const lines: string[] = [];
+  const put = (n: number, text: string): void => {
+    while (lines.length < n) lines.push('');
+    lines[n - 1] = text;
+  };
+  hunks.forEach((h, hi) => {
+    const visible = h.lines
+      .filter((l) => (side === 'pre' ? l.kind !== 'add' && l.oldLine !== undefined : l.kind !== 'del' && l.newLine !== undefined))
+      .map((l) => ({ n: side === 'pre' ? l.oldLine! : l.newLine!, text: l.text }));
+    if (visible.length === 0) return;
+    for (const v of visible) put(v.n, v.text);
+    const first = visible.find((v) => v.text.trim() !== '');
+    if (!first) return;
+    // Kernel style: a function body line is indented, or is a brace or a label.
+    const inside = /^\s/.test(first.text) || /^[{}]/.test(first.text) || /^\w+:\s*$/.test(first.text);
+    const startLine = visible[0].n;
+    if (!inside || startLine <= 1) return;
+    let depth = 0;
+    let min = 0;
+    for (const v of visible) {
+      const b = braceDelta(v.text);
+      if (depth + b.min < min) min = depth + b.min;
+      depth += b.delta;
+    }
+    const openers = Math.max(1, -min);
+    put(startLine - 1, `${headerFor(h.section, hi)} ${'{'.repeat(openers)}`);
+    const remaining = openers + depth;
+    if (remaining > 0) {
+      const lastLine = visible[visible.length - 1].n;
+      const closing = '}'.repeat(remaining);
+      // The line after the hunk is invisible (empty) unless another hunk starts right there.
+      const next = hunks[hi + 1];
+      const nextStart = next ? (side === 'pre' ? next.oldStart : next.newStart) : Infinity;
+      if (lastLine + 1 < nextStart) put(lastLine + 1, closing);
+      else lines[lastLine - 1] += ` ${closing}`;
+    }
+  });
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}

@@ -1,0 +1,180 @@
+/**
+ * A cheap index of a C file's function definitions, so that only the functions
+ * a change touches (plus what summaries need) are parsed with tree-sitter.
+ *
+ * The scan runs on the pass-1 preprocessed text (directives, dead #if branches
+ * and annotations blanked) and tracks brace and parenthesis depth, skipping
+ * comments and literals. A top-level `{` whose previous significant token is a
+ * `)` opens a function body; the identifier before the matching `(` names it.
+ * Struct, enum and initializer braces are preceded by an identifier or `=`.
+ */
+import { createHash } from 'node:crypto';
+import { preprocessDirectives } from './preprocess.js';
+
+export interface FunctionSpan {
+  name: string;
+  /** 1-based lines of the definition (first token .. closing brace). */
+  startLine: number;
+  endLine: number;
+  /** Pass-1 text of the lines startLine..endLine (latin1 view), starting at column 0. */
+  text: string;
+  isStatic: boolean;
+  /** Identifiers followed by `(` in the body: a superset of the callees. */
+  calls: string[];
+  /** Content hash (line-independent). */
+  hash: string;
+}
+
+export interface FileIndex {
+  path: string;
+  source: string;
+  lines: string[];
+  functions: FunctionSpan[];
+}
+
+function isIdentChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57);
+}
+
+const NOT_CALLS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'do', 'case', 'defined']);
+
+export function indexFile(path: string, source: string): FileIndex {
+  const text = preprocessDirectives(source);
+  const n = text.length;
+  // Line start offsets for offset -> line.
+  const lineStarts: number[] = [0];
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const lineOf = (off: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+
+  const functions: FunctionSpan[] = [];
+  let depth = 0;
+  let paren = 0;
+  let lastSig = -1; // offset of the last significant char at depth 0
+  let boundary = 0; // offset after the last top-level ';' or '}'
+  const parenOpen: number[] = [];
+  let lastCloseParenMatch = -1; // offset of the '(' matching the last ')' at depth 0
+  let bodyStart = -1;
+  let headStart = -1;
+  let headParen = -1;
+
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 1;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 47) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end;
+      continue;
+    }
+    if (c === 34 || c === 39) {
+      let k = i + 1;
+      while (k < n) {
+        const d = text.charCodeAt(k);
+        if (d === 92) {
+          k += 2;
+          continue;
+        }
+        if (d === c || d === 10) break;
+        k++;
+      }
+      i = k;
+      if (depth === 0) lastSig = i;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    if (depth === 0) {
+      if (c === 40) {
+        parenOpen.push(i);
+        paren++;
+      } else if (c === 41) {
+        paren--;
+        lastCloseParenMatch = parenOpen.pop() ?? -1;
+      } else if (c === 123) {
+        const prev = lastSig >= 0 ? text.charCodeAt(lastSig) : 0;
+        if (paren === 0 && prev === 41 && lastCloseParenMatch >= 0) {
+          bodyStart = i;
+          headStart = boundary;
+          headParen = lastCloseParenMatch;
+        } else {
+          bodyStart = -1;
+        }
+        depth = 1;
+        continue;
+      } else if (c === 59 && paren === 0) {
+        boundary = i + 1;
+      }
+      lastSig = i;
+      continue;
+    }
+    if (c === 123) depth++;
+    else if (c === 125) {
+      depth--;
+      if (depth === 0) {
+        if (bodyStart >= 0) {
+          const span = makeSpan(text, headStart, headParen, i, lineOf);
+          if (span) functions.push(span);
+        }
+        bodyStart = -1;
+        boundary = i + 1;
+        lastSig = i;
+      }
+    }
+  }
+  return { path, source, lines: source.split('\n'), functions };
+}
+
+function makeSpan(text: string, headStart: number, headParen: number, end: number, lineOf: (o: number) => number): FunctionSpan | null {
+  // Name: identifier before the '(' of the parameter list (skipping spaces).
+  let k = headParen - 1;
+  while (k >= 0 && /\s/.test(text[k])) k--;
+  let s = k;
+  while (s >= 0 && isIdentChar(text.charCodeAt(s))) s--;
+  const rawName = text.slice(s + 1, k + 1);
+  if (!rawName || /^\d/.test(rawName)) return null;
+  // The definition starts at the first significant char after the previous boundary.
+  let start = headStart;
+  for (;;) {
+    while (start < headParen && /\s/.test(text[start])) start++;
+    if (text.startsWith('/*', start)) {
+      const e = text.indexOf('*/', start + 2);
+      start = e < 0 ? headParen : e + 2;
+      continue;
+    }
+    if (text.startsWith('//', start)) {
+      const e = text.indexOf('\n', start);
+      start = e < 0 ? headParen : e + 1;
+      continue;
+    }
+    break;
+  }
+  const startLine = lineOf(start);
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const body = text.slice(lineStart, end + 1);
+  const head = text.slice(start, headParen);
+  const calls = new Set<string>();
+  const re = /\b([A-Za-z_]\w*)\s*\(/g;
+  const bodyOnly = text.slice(headParen, end + 1);
+  for (let m = re.exec(bodyOnly); m; m = re.exec(bodyOnly)) if (!NOT_CALLS.has(m[1])) calls.add(m[1]);
+  const name = /^FNAME_(\w+)_$/.exec(rawName) ? `FNAME(${rawName.slice(6, -1)})` : rawName;
+  return {
+    name,
+    startLine,
+    endLine: lineOf(end),
+    text: body,
+    isStatic: /\bstatic\b/.test(head),
+    calls: [...calls].sort(),
+    hash: createHash('sha1').update(body).digest('hex'),
+  };
+}

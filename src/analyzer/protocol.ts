@@ -1,0 +1,478 @@
+/**
+ * Lockless protocols seen from both sides, for the barrier rules (and for the
+ * rmap / memslot publish rules that need the same glue).
+ *
+ * A protocol is a shared variable of the model (`ProtocolVariable`) written under
+ * a lock by some functions and read without it by others. This module finds, in
+ * the functions in view:
+ *  - the writes of the variable and what follows them on their path (a full
+ *    barrier on every path to the function's exit? one just before?),
+ *  - the lockless reads of the variable and whether a full barrier precedes them,
+ * using path-insensitive must-analyses on the lowered CFG (no engine walk, so
+ * functions outside the walked set in patch mode work too).
+ *
+ * Then it turns the two sides into an LKMM litmus program (store buffering:
+ * each side stores, then loads what the other side stored) and runs it with
+ * the memory-model engine, so a barrier finding comes with a concrete
+ * execution the LKMM allows, or is not reported.
+ */
+import type { Effect, Model, ProtocolVariable } from '../model/index.js';
+import { canonicalLock } from './effects.js';
+import type { ArgInfo, CallOp, CfgNode, GuardOp, LoweredFunction, Op } from './ir.js';
+import { buildLitmus, runLitmus, type AbstractAccess, type AbstractThread, type Verdict } from './memory-model/index.js';
+import type { UnitView } from './rule-api.js';
+
+// ------------------------------------------------------------------ barriers
+
+/** Barriers that order earlier stores against later loads (smp_mb() and its equivalents). */
+const FULL = new Set(['mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic']);
+
+export type BarrierClass = 'full' | 'rmb' | 'wmb' | 'acquire' | 'release';
+
+/** The ordering an effect gives, if any (a full barrier, a one-way barrier, an acquire/release access). */
+export function barrierClass(e: Effect): BarrierClass | undefined {
+  if (e.kind === 'barrier') {
+    if (FULL.has(e.barrier)) return 'full';
+    if (e.barrier === 'rmb' || e.barrier === 'wmb') return e.barrier;
+    return undefined;
+  }
+  if (e.kind === 'access') {
+    if (e.order === 'mb' && e.access !== 'read') return 'full';
+    if (e.order === 'acquire') return 'acquire';
+    if (e.order === 'release') return 'release';
+  }
+  return undefined;
+}
+
+/** Effects of a call as the unit knows them (model table, else summary in view). */
+function effectsOf(unit: UnitView, op: CallOp): readonly Effect[] {
+  return unit.effectsOf(op.name);
+}
+
+/** A full barrier executed by this op (directly or inside a summarised callee on every path). */
+export function fullBarrierOf(unit: UnitView, op: Op): boolean {
+  if (op.k !== 'call') return false;
+  return effectsOf(unit, op).some((e) => barrierClass(e) === 'full');
+}
+
+// ------------------------------------------------------------------ CFG must-analyses
+
+export interface Site {
+  line: number;
+  col: number;
+  text: string;
+}
+
+interface FnFlow {
+  /** Full barrier on every path from entry to the start of each node (the latest one on the path if unique). */
+  barrierIn: (Site | null | undefined)[];
+  /** Full barrier on every path from the end of each node to the exit. */
+  barrierOut: (Site | null | undefined)[];
+  /** Locks held on every path at the start of each node. */
+  locksIn: (Set<string> | undefined)[];
+}
+
+function opSite(op: Op): Site {
+  return { line: op.line, col: op.col, text: op.k === 'assign' ? op.rhs : op.text };
+}
+
+function lockDelta(op: Op, unit: UnitView, model: Model): { take: string[]; drop: string[] } {
+  const take: string[] = [];
+  const drop: string[] = [];
+  let effects: readonly Effect[] = [];
+  let args: ArgInfo[] = [];
+  if (op.k === 'call') {
+    effects = effectsOf(unit, op);
+    args = op.args;
+  } else if (op.k === 'guard') {
+    const g = model.guardClass(op.cls);
+    effects = g ? (op.phase === 'acquire' ? g.acquire : g.release) : [];
+    args = op.args;
+  }
+  for (const e of effects) {
+    if (e.kind !== 'lock' && e.kind !== 'unlock' && e.kind !== 'assert-held') continue;
+    if (e.kind === 'lock' && e.cond) continue;
+    const id = 'fixed' in e.lock ? e.lock.fixed : canonicalLock(args[e.lock.arg]);
+    (e.kind === 'unlock' ? drop : take).push(id);
+  }
+  return { take, drop };
+}
+
+const flowCache = new WeakMap<LoweredFunction, WeakMap<UnitView, FnFlow>>();
+
+/**
+ * Path-insensitive must-facts of a function (cached per function and unit),
+ * greatest fixpoints by round-robin iteration: undefined = not constrained yet
+ * (top), null = no barrier on some path, a site = a full barrier on every path.
+ */
+export function flowOf(fn: LoweredFunction, unit: UnitView, model: Model): FnFlow {
+  let byUnit = flowCache.get(fn);
+  if (!byUnit) flowCache.set(fn, (byUnit = new WeakMap()));
+  const cached = byUnit.get(unit);
+  if (cached) return cached;
+  const n = fn.nodes.length;
+  const preds: number[][] = fn.nodes.map(() => []);
+  for (const node of fn.nodes) for (const e of node.succs) preds[e.to].push(node.id);
+  const meetB = (a: Site | null | undefined, b: Site | null | undefined): Site | null | undefined =>
+    a === undefined ? b : b === undefined ? a : a === null || b === null ? null : a.line >= b.line ? a : b;
+  const sameB = (a: Site | null | undefined, b: Site | null | undefined): boolean =>
+    a === b || (!!a && !!b && a.line === b.line && a.col === b.col);
+  const nodeBarrierLast = fn.nodes.map((node) => {
+    let b: Site | undefined;
+    for (const op of node.ops) if (fullBarrierOf(unit, op)) b = opSite(op);
+    return b;
+  });
+  const nodeBarrierFirst = fn.nodes.map((node) => {
+    const op = node.ops.find((o) => fullBarrierOf(unit, o));
+    return op ? opSite(op) : undefined;
+  });
+  const deltas = fn.nodes.map((node) => node.ops.map((op) => lockDelta(op, unit, model)));
+
+  const barrierIn: (Site | null | undefined)[] = new Array(n).fill(undefined);
+  const locksIn: (Set<string> | undefined)[] = new Array(n).fill(undefined);
+  const barrierOut: (Site | null | undefined)[] = new Array(n).fill(undefined);
+  barrierIn[fn.entry] = null;
+  locksIn[fn.entry] = new Set();
+  const outB = (id: number): Site | null | undefined => nodeBarrierLast[id] ?? barrierIn[id];
+  const outL = (id: number): Set<string> | undefined => {
+    const l = locksIn[id];
+    if (!l) return undefined;
+    const out = new Set(l);
+    for (const d of deltas[id]) {
+      for (const x of d.drop) out.delete(x);
+      for (const x of d.take) out.add(x);
+    }
+    return out;
+  };
+  const fromStart = (id: number): Site | null | undefined => nodeBarrierFirst[id] ?? barrierOut[id];
+  for (let round = 0, changed = true; changed && round < n + 5; round++) {
+    changed = false;
+    for (let id = 0; id < n; id++) {
+      if (id !== fn.entry) {
+        let b: Site | null | undefined;
+        let l: Set<string> | undefined;
+        for (const p of preds[id]) {
+          b = meetB(b, outB(p));
+          const pl = outL(p);
+          if (pl) l = l ? new Set([...l].filter((x) => pl.has(x))) : pl;
+        }
+        if (!sameB(b, barrierIn[id])) {
+          barrierIn[id] = b;
+          changed = true;
+        }
+        if (l && (!locksIn[id] || locksIn[id]!.size !== l.size)) {
+          locksIn[id] = l;
+          changed = true;
+        }
+      }
+      const succs = fn.nodes[id].succs;
+      let o: Site | null | undefined = succs.length === 0 ? null : undefined;
+      for (const e of succs) {
+        const f = fromStart(e.to);
+        o = o === undefined ? f : f === undefined ? o : o === null || f === null ? null : o.line <= f.line ? o : f;
+      }
+      if (!sameB(o, barrierOut[id])) {
+        barrierOut[id] = o;
+        changed = true;
+      }
+    }
+  }
+  const flow: FnFlow = { barrierIn, barrierOut, locksIn };
+  byUnit.set(unit, flow);
+  return flow;
+}
+
+/** Barrier state right before op #idx of a node: the last full barrier on every path, or null. */
+export function barrierBeforeOp(flow: FnFlow, fn: LoweredFunction, node: CfgNode, idx: number, unit: UnitView): Site | null {
+  let b = flow.barrierIn[node.id] ?? null;
+  for (let i = 0; i < idx; i++) if (fullBarrierOf(unit, node.ops[i])) b = opSite(node.ops[i]);
+  return b;
+}
+
+/** A full barrier on every path from just after op #idx to the exit (the nearest one), or null. */
+export function barrierAfterOp(flow: FnFlow, node: CfgNode, idx: number, unit: UnitView): Site | null {
+  for (let i = idx + 1; i < node.ops.length; i++) if (fullBarrierOf(unit, node.ops[i])) return opSite(node.ops[i]);
+  return flow.barrierOut[node.id] ?? null;
+}
+
+/** Locks held on every path right before op #idx of a node. */
+export function locksBeforeOp(flow: FnFlow, node: CfgNode, idx: number, unit: UnitView, model: Model): Set<string> {
+  const out = new Set(flow.locksIn[node.id] ?? []);
+  for (let i = 0; i < idx; i++) {
+    const d = lockDelta(node.ops[i], unit, model);
+    for (const x of d.drop) out.delete(x);
+    for (const x of d.take) out.add(x);
+  }
+  return out;
+}
+
+/** The first full barrier reachable after op #idx (any path), within `maxLines` lines. */
+export function nextBarrierOnSomePath(fn: LoweredFunction, node: CfgNode, idx: number, unit: UnitView, maxLines = 8): Site | null {
+  const limit = (node.ops[idx]?.line ?? node.line) + maxLines;
+  for (let i = idx + 1; i < node.ops.length; i++) if (fullBarrierOf(unit, node.ops[i])) return opSite(node.ops[i]);
+  const seen = new Set<number>([node.id]);
+  const queue = node.succs.map((e) => e.to);
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = fn.nodes[id];
+    if (n.line > limit || n.kind === 'return' || n.kind === 'exit') continue;
+    const b = n.ops.find((o) => fullBarrierOf(unit, o));
+    if (b) return opSite(b);
+    for (const e of n.succs) queue.push(e.to);
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------ decisions
+
+/** Does a path from `from` reach a return (or the exit) within a few straight-line nodes? */
+export function leadsToExit(fn: LoweredFunction, from: number, hops = 4): boolean {
+  let id = from;
+  for (let i = 0; i <= hops; i++) {
+    const n = fn.nodes[id];
+    if (n.kind === 'return' || n.kind === 'exit') return true;
+    if (n.succs.length !== 1) return false;
+    if (n.ops.some((o) => o.k === 'call' || o.k === 'write')) return false;
+    id = n.succs[0].to;
+  }
+  return false;
+}
+
+/** A branch node one of whose edges leaves the function early. */
+export function isEarlyExitBranch(fn: LoweredFunction, node: CfgNode): boolean {
+  return node.kind === 'branch' && node.succs.some((e) => leadsToExit(fn, e.to));
+}
+
+export type Decision = { how: 'branch' | 'var'; at: CfgNode } | { how: 'return'; at: CfgNode };
+
+/**
+ * How the value read by op #idx of `node` is used: in an early-exit branch
+ * condition, returned to the caller, or assigned to a local that a later
+ * early-exit branch tests.
+ */
+export function readDecision(fn: LoweredFunction, node: CfgNode, idx: number): Decision | undefined {
+  if (node.kind === 'return') return { how: 'return', at: node };
+  if (node.kind === 'branch') return isEarlyExitBranch(fn, node) ? { how: 'branch', at: node } : undefined;
+  const assign = node.ops.slice(idx + 1).find((o) => o.k === 'assign');
+  if (!assign || assign.k !== 'assign') return undefined;
+  const v = assign.target;
+  const re = new RegExp(`\\b${v.replace(/\W/g, '')}\\b`);
+  const seen = new Set<number>([node.id]);
+  const queue = node.succs.map((e) => e.to);
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = fn.nodes[id];
+    if (n.kind === 'branch' && n.test && (n.test.var === v || re.test(n.test.text))) {
+      return isEarlyExitBranch(fn, n) ? { how: 'var', at: n } : undefined;
+    }
+    if (n.kind === 'return' && n.ret && re.test(n.ret)) return { how: 'return', at: n };
+    if (n.ops.some((o) => o.k === 'assign' && o.target === v)) continue;
+    for (const e of n.succs) queue.push(e.to);
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ accesses of a protocol variable
+
+export interface ProtocolAccessSite extends Site {
+  fn: LoweredFunction;
+  node: CfgNode;
+  /** Index of the op in its node. */
+  idx: number;
+  chain: string;
+}
+
+export interface ProtocolWrite extends ProtocolAccessSite {
+  /** Can move the variable away from zero (0 -> 1): `++`, `+=`, `= x` with x not 0/false/NULL. */
+  raises: boolean;
+  /** Full barrier on every path before the write (since function entry). */
+  barrierBefore: Site | null;
+  /** Full barrier on every path from the write to the function's exit. */
+  barrierAfter: Site | null;
+}
+
+export interface ProtocolRead extends ProtocolAccessSite {
+  lockless: boolean;
+  /** Full barrier on every path from function entry to the read. */
+  barrierBefore: Site | null;
+  decision?: Decision;
+}
+
+const ZERO = /^\s*(0+[uUlL]*|0x0+|false|NULL)\s*$/;
+
+/** Accesses of member chains by an op: plain reads/writes, and marked accesses through modelled macros. */
+export function opAccesses(unit: UnitView, op: Op): { access: 'read' | 'write' | 'rmw'; chain: string; base?: string; raises: boolean; order: string }[] {
+  if (op.k === 'read') return [{ access: 'read', chain: op.chain, base: op.base, raises: false, order: 'plain' }];
+  if (op.k === 'write') {
+    const lowers = op.operator === '--' || op.operator === '-=' || op.operator === '&=' || (op.operator === '=' && op.value !== undefined && ZERO.test(op.value));
+    return [{ access: op.rmw ? 'rmw' : 'write', chain: op.chain, base: op.base, raises: !lowers, order: 'plain' }];
+  }
+  if (op.k !== 'call') return [];
+  const out: ReturnType<typeof opAccesses> = [];
+  for (const e of effectsOf(unit, op)) {
+    if (e.kind !== 'access') continue;
+    const a = e.fixed ? { base: e.fixed.base, chain: e.fixed.chain } : op.args[e.arg];
+    if (!a || !a.chain) continue;
+    const val = e.valueArg !== undefined ? op.args[e.valueArg]?.text : undefined;
+    const raises = e.access !== 'read' && !e.lowers && !(val !== undefined && ZERO.test(val));
+    out.push({ access: e.access, chain: a.chain, base: a.base, raises, order: e.order });
+  }
+  return out;
+}
+
+const sitesCache = new WeakMap<UnitView, Map<string, { reads: ProtocolRead[]; writes: ProtocolWrite[] }>>();
+
+/** All reads and writes of a protocol variable in the functions in view. */
+export function protocolSites(unit: UnitView, model: Model, pv: ProtocolVariable): { reads: ProtocolRead[]; writes: ProtocolWrite[] } {
+  let byVar = sitesCache.get(unit);
+  if (!byVar) sitesCache.set(unit, (byVar = new Map()));
+  const hit = byVar.get(pv.chain);
+  if (hit) return hit;
+  const reads: ProtocolRead[] = [];
+  const writes: ProtocolWrite[] = [];
+  for (const fn of unit.functions) {
+    let flow: FnFlow | undefined;
+    for (const node of fn.nodes) {
+      node.ops.forEach((op, idx) => {
+        for (const a of opAccesses(unit, op)) {
+          if (model.protocolVariable(a.chain) !== pv) continue;
+          flow ??= flowOf(fn, unit, model);
+          const base = { ...opSite(op), fn, node, idx, chain: a.chain };
+          if (a.access === 'read') {
+            // READ_ONCE(x) shows up as the read op of its argument and as the call: keep one.
+            if (op.k === 'call' && reads.some((r) => r.fn === fn && r.node === node && r.chain === a.chain && r.line === op.line)) continue;
+            const locks = locksBeforeOp(flow, node, idx, unit, model);
+            const r: ProtocolRead = {
+              ...base,
+              lockless: !pv.writersHold || !locks.has(pv.writersHold),
+              barrierBefore: barrierBeforeOp(flow, fn, node, idx, unit),
+            };
+            const d = readDecision(fn, node, idx);
+            if (d) r.decision = d;
+            reads.push(r);
+          } else {
+            writes.push({
+              ...base,
+              raises: a.raises,
+              barrierBefore: barrierBeforeOp(flow, fn, node, idx, unit),
+              barrierAfter: barrierAfterOp(flow, node, idx, unit),
+            });
+          }
+        }
+      });
+    }
+  }
+  const out = { reads, writes };
+  byVar.set(pv.chain, out);
+  return out;
+}
+
+/**
+ * Member chains (of a canonical owner: kvm, vcpu, guest memory) that a writer
+ * loads after its write of the protocol variable, in its own function.
+ */
+export function loadsAfterWrite(unit: UnitView, w: ProtocolWrite, owners: ReadonlySet<string>): { chain: string; base: string; line: number }[] {
+  const out: { chain: string; base: string; line: number }[] = [];
+  const visit = (node: CfgNode, from: number): void => {
+    node.ops.slice(from).forEach((op) => {
+      for (const a of opAccesses(unit, op)) {
+        if (a.access === 'write' || !a.base || !owners.has(a.base) || a.chain === w.chain) continue;
+        out.push({ chain: a.chain, base: a.base, line: op.line });
+      }
+    });
+  };
+  visit(w.node, w.idx + 1);
+  const seen = new Set<number>([w.node.id]);
+  const queue = w.node.succs.map((e) => e.to);
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    visit(w.fn.nodes[id], 0);
+    for (const e of w.fn.nodes[id].succs) queue.push(e.to);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ litmus
+
+export interface SbSide {
+  /** Function and line, for the litmus comment and messages. */
+  fn: string;
+  /** The side's store (of the other side's load location). */
+  store: { loc: string; text: string; line: number };
+  /** The side's load (of the other side's store location). */
+  load: { loc: string; text: string; line: number };
+  /** A full barrier and where it sits relative to the store and the load; none when absent. */
+  fence?: { position: 'between' | 'before-store' | 'after-load'; text: string; line: number };
+  /** Not in view: assumed the most favourable shape (a full barrier between store and load). */
+  assumed?: boolean;
+}
+
+export interface LitmusCheck {
+  verdict: Verdict;
+  /** The bad outcome (both sides read the old values) is allowed by the LKMM. */
+  allowed: boolean;
+  litmus: string;
+  witness?: string;
+}
+
+/** herd7 variable name for a location (`arch.indirect_shadow_pages` -> `indirect_shadow_pages`). */
+export function litmusVar(loc: string): string {
+  const last = loc.split('.').pop() ?? loc;
+  const v = last.replace(/\[\]/g, '').replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z_]/.test(v) ? v : `v_${v}`;
+}
+
+function sideThread(s: SbSide, storeVar: string, loadVar: string): AbstractThread {
+  const st: AbstractAccess = { kind: 'store', variable: storeVar, value: 1, order: 'once' };
+  const ld: AbstractAccess = { kind: 'load', variable: loadVar, order: 'once', register: 'r0' };
+  const f: AbstractAccess = { kind: 'fence', order: 'mb' };
+  const pos = s.fence?.position;
+  const accesses = pos === 'between' ? [st, f, ld] : pos === 'before-store' ? [f, st, ld] : pos === 'after-load' ? [st, ld, f] : [st, ld];
+  const where = s.assumed ? `${s.fn} (not in view; assumed)` : s.fn;
+  return { name: `${where}: ${s.store.text} (line ${s.store.line}) ... ${s.load.text} (line ${s.load.line})${s.fence ? `, ${s.fence.text} (line ${s.fence.line})` : ''}`, accesses };
+}
+
+const litmusCache = new Map<string, LitmusCheck>();
+
+/**
+ * Store buffering between a lockless reader (stores A, then loads V) and a
+ * writer (stores V, then loads A). Runs the LKMM and says whether both loads
+ * may return the initial values.
+ */
+export function checkStoreBuffering(name: string, reader: SbSide, writer: SbSide): LitmusCheck {
+  let a = litmusVar(reader.store.loc);
+  const v = litmusVar(reader.load.loc);
+  if (a === v) a = `${a}_data`;
+  const comment = [
+    `kvmlint: store buffering between a lockless reader and a writer of ${v}.`,
+    `P0 = reader ${reader.fn}(): stores ${a} (${reader.store.text}), then reads ${v} (${reader.load.text}).`,
+    `P1 = writer ${writer.fn}()${writer.assumed ? ' (not in view, assumed to use smp_mb())' : ''}: updates ${v} (${writer.store.text}), then reads ${a}.`,
+    'exists: both read the old values, i.e. the reader skips the update and the writer misses the store.',
+  ].join('\n');
+  const text = buildLitmus(name, [sideThread(reader, a, v), sideThread(writer, v, a)], `0:r0=0 /\\ 1:r0=0`, comment);
+  const hit = litmusCache.get(text);
+  if (hit) return hit;
+  const r = runLitmus(text);
+  const out: LitmusCheck = { verdict: r.verdict, allowed: r.verdict === 'Sometimes' || r.verdict === 'Always', litmus: text };
+  if (r.witness) out.witness = r.witness;
+  if (litmusCache.size > 500) litmusCache.clear();
+  litmusCache.set(text, out);
+  return out;
+}
+
+// ------------------------------------------------------------------ misc
+
+/** Canonical owners whose members are shared between threads (kvm, vcpu) plus guest memory. */
+export function sharedBases(model: Model): Set<string> {
+  return new Set([...model.canonicalOwners.map((o) => o.name), 'guest']);
+}
+
+export function isGuardOp(op: Op): op is GuardOp {
+  return op.k === 'guard';
+}

@@ -1,0 +1,234 @@
+/**
+ * The jobs behind the subcommands. Each returns a RunResult; one bad file,
+ * patch or commit becomes an InputError and never loses the others' results.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Finding, InputError, RunResult } from '../types.js';
+import { compareFindings } from '../types.js';
+import { Analyzer } from '../analyzer/analyze.js';
+import { analyzeChange, isCSource } from '../analyzer/differential.js';
+import { GitRepo, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
+import { Model } from '../model/index.js';
+import type { Rule } from '../analyzer/rule-api.js';
+
+export interface RunOptions {
+  rules: readonly Rule[];
+  /** Also report pre-existing findings (marked). */
+  all?: boolean;
+  /** Progress callback (commits done, total if known). */
+  progress?: (done: number, total?: number) => void;
+}
+
+/** Paths kvmlint looks at in a kernel tree by default. */
+export const KVM_PATHS = ['virt/kvm', 'arch/*/kvm', 'include/linux/kvm*.h', 'include/kvm', 'include/uapi/linux/kvm.h'];
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function errorOf(input: string, e: unknown): InputError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return { input, message: oneLine(msg.startsWith(input) ? msg : `${input}: ${msg}`) };
+}
+
+function finish(findings: Finding[], errors: InputError[]): RunResult {
+  return { findings: findings.sort(compareFindings), errors };
+}
+
+export function newAnalyzer(rules: readonly Rule[]): Analyzer {
+  return new Analyzer(new Model(), rules);
+}
+
+/** `kvmlint check FILE...`: whole files, every function. */
+export async function runCheck(files: string[], opts: RunOptions, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
+  const findings: Finding[] = [];
+  const errors: InputError[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      errors.push({ input: file, message: `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      continue;
+    }
+    if (text.includes('\0')) {
+      errors.push({ input: file, message: `${file}: binary file, not C source` });
+      continue;
+    }
+    try {
+      findings.push(...analyzer.analyzeSource(file, text).findings);
+    } catch (e) {
+      errors.push(errorOf(file, e));
+    }
+  }
+  return finish(findings, errors);
+}
+
+/** Analyse one change set given a way to get full pre/post images (or none: hunk-only). */
+async function analyzeChangeSet(
+  analyzer: Analyzer,
+  cs: ChangeSet,
+  images: ((paths: { old: string | null; neu: string | null; oldBlob?: string; newBlob?: string }) => Promise<{ pre?: string; post?: string }>) | null,
+  opts: RunOptions,
+  tag: { commit?: string; patch?: string; seq?: number },
+): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const fc of cs.files) {
+    const path = fc.newPath ?? fc.oldPath;
+    if (!isCSource(fc.newPath) || fc.binary) continue;
+    let pre: string | undefined;
+    let post: string | undefined;
+    if (images) {
+      const im = await images({ old: fc.oldPath, neu: fc.newPath, oldBlob: fc.oldBlob, newBlob: fc.newBlob });
+      pre = im.pre;
+      post = im.post;
+    }
+    const found = analyzeChange(analyzer, { path: path!, pre, post, change: fc, hunkOnly: !images }, { all: opts.all });
+    for (const f of found) out.push({ ...f, ...tag });
+  }
+  return out;
+}
+
+/** `kvmlint patch FILE|-`: a diff, a format-patch file or an mbox series. */
+export async function runPatch(text: string, name: string, opts: RunOptions & { tree?: string }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
+  const parsed = parsePatchInput(text, name);
+  const findings: Finding[] = [];
+  const errors: InputError[] = [...parsed.errors];
+  if (!opts.tree) {
+    for (const [seq, cs] of parsed.changes.entries()) {
+      try {
+        findings.push(...(await analyzeChangeSet(analyzer, cs, null, opts, { patch: patchLabel(cs), seq })));
+      } catch (e) {
+        errors.push(errorOf(patchLabel(cs), e));
+      }
+    }
+    return finish(findings, errors);
+  }
+  let repo: GitRepo;
+  try {
+    repo = await GitRepo.open(opts.tree);
+  } catch (e) {
+    errors.push(errorOf(opts.tree, e));
+    return finish(findings, errors);
+  }
+  try {
+    const base = parsed.changes.find((c) => c.baseCommit)?.baseCommit;
+    let rev = 'HEAD';
+    if (base) {
+      try {
+        rev = await repo.resolve(base);
+      } catch {
+        errors.push({ input: name, message: `${name}: base-commit ${base} not found in ${opts.tree}; applying onto HEAD` });
+      }
+    }
+    const wt = await repo.addWorktree(rev);
+    try {
+      for (const [seq, cs] of parsed.changes.entries()) {
+        const label = patchLabel(cs);
+        const pres = new Map<string, string | undefined>();
+        for (const fc of cs.files) {
+          if (fc.oldPath) pres.set(fc.oldPath, await readFile(join(wt.dir, fc.oldPath), 'utf8').catch(() => undefined));
+        }
+        const applied = await repo.applyPatch(wt.dir, renderUnifiedDiff(cs.files));
+        if (!applied.ok) {
+          errors.push({ input: label, message: oneLine(`${label}: does not apply to ${rev.slice(0, 12)}: ${applied.message ?? 'git apply failed'}`) });
+          continue;
+        }
+        try {
+          findings.push(
+            ...(await analyzeChangeSet(
+              analyzer,
+              cs,
+              async (p) => ({
+                pre: p.old ? pres.get(p.old) : undefined,
+                post: p.neu ? await readFile(join(wt.dir, p.neu), 'utf8').catch(() => undefined) : undefined,
+              }),
+              opts,
+              { patch: label, seq },
+            )),
+          );
+        } catch (e) {
+          errors.push(errorOf(label, e));
+        }
+      }
+    } finally {
+      await wt.remove();
+    }
+  } catch (e) {
+    errors.push(errorOf(opts.tree, e));
+  } finally {
+    await repo.close();
+  }
+  return finish(findings, errors);
+}
+
+function patchLabel(cs: ChangeSet): string {
+  const idx = cs.seriesIndex !== undefined ? `[${cs.seriesIndex}/${cs.seriesTotal ?? '?'}] ` : '';
+  return `${idx}${cs.subject || cs.id}`;
+}
+
+/** Images of a commit's files from blob ids (one batched cat-file read). */
+function blobImages(repo: GitRepo, cs: ChangeSet): (p: { oldBlob?: string; newBlob?: string; old: string | null; neu: string | null }) => Promise<{ pre?: string; post?: string }> {
+  let batch: Promise<Map<string, string>> | undefined;
+  const ids = cs.files.filter((f) => isCSource(f.newPath)).flatMap((f) => [f.oldBlob, f.newBlob]).filter((x): x is string => !!x);
+  return async (p) => {
+    batch ??= repo.readBlobs(ids);
+    const blobs = await batch;
+    let pre = p.oldBlob ? blobs.get(p.oldBlob) : undefined;
+    let post = p.newBlob ? blobs.get(p.newBlob) : undefined;
+    // Renames and mode-only changes carry no blob ids: read by path.
+    if (pre === undefined && p.old && cs.parent) pre = await repo.readFileAt(cs.parent, p.old);
+    if (post === undefined && p.neu && cs.id !== 'staged') post = await repo.readFileAt(cs.id, p.neu);
+    return { pre, post };
+  };
+}
+
+/** `kvmlint range A..B`: every commit against its parent. */
+export async function runRange(range: string, opts: RunOptions & { repo: string; paths?: string[] }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
+  const findings: Finding[] = [];
+  const errors: InputError[] = [];
+  let repo: GitRepo;
+  try {
+    repo = await GitRepo.open(opts.repo);
+  } catch (e) {
+    return finish(findings, [errorOf(opts.repo, e)]);
+  }
+  let done = 0;
+  try {
+    for await (const cs of repo.range(range, { paths: opts.paths })) {
+      done++;
+      opts.progress?.(done);
+      if (cs.skipped) continue;
+      try {
+        findings.push(...(await analyzeChangeSet(analyzer, cs, blobImages(repo, cs), opts, { commit: cs.id, patch: cs.subject, seq: done })));
+      } catch (e) {
+        errors.push(errorOf(`commit ${cs.id.slice(0, 12)}`, e));
+      }
+    }
+  } catch (e) {
+    errors.push(errorOf(range, e));
+  } finally {
+    await repo.close();
+  }
+  return finish(findings, errors);
+}
+
+/** `kvmlint staged`: the index against HEAD (pre-commit hook). */
+export async function runStaged(opts: RunOptions & { repo: string }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
+  let repo: GitRepo;
+  try {
+    repo = await GitRepo.open(opts.repo);
+  } catch (e) {
+    return finish([], [errorOf(opts.repo, e)]);
+  }
+  try {
+    const cs = await repo.staged();
+    const findings = await analyzeChangeSet(analyzer, cs, blobImages(repo, cs), opts, {});
+    return finish(findings, []);
+  } catch (e) {
+    return finish([], [errorOf('staged changes', e)]);
+  } finally {
+    await repo.close();
+  }
+}

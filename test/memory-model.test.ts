@@ -1,0 +1,495 @@
+import { describe, expect, it } from 'vitest';
+import {
+  LitmusSyntaxError,
+  buildLitmus,
+  expectationMatches,
+  formatHerdObservation,
+  parseLitmus,
+  runLitmus,
+  type AbstractThread,
+} from '../src/analyzer/memory-model/index.js';
+
+function sb(fence: boolean): string {
+  const f = fence ? '\tsmp_mb();\n' : '';
+  return `C SB${fence ? '+mbs' : ''}
+{}
+P0(int *x, int *y)
+{
+\tint r0;
+\tWRITE_ONCE(*x, 1);
+${f}\tr0 = READ_ONCE(*y);
+}
+P1(int *x, int *y)
+{
+\tint r0;
+\tWRITE_ONCE(*y, 1);
+${f}\tr0 = READ_ONCE(*x);
+}
+exists (0:r0=0 /\\ 1:r0=0)
+`;
+}
+
+function mp(writer: string, reader: string): string {
+  return `C MP
+{}
+P0(int *x, int *y)
+{
+${writer}
+}
+P1(int *x, int *y)
+{
+\tint r0;
+\tint r1;
+${reader}
+}
+exists (1:r0=1 /\\ 1:r1=0)
+`;
+}
+
+describe('store buffering', () => {
+  it('is Sometimes without barriers (herd7: 1 of 4 executions)', () => {
+    const r = runLitmus(sb(false));
+    expect(r.verdict).toBe('Sometimes');
+    expect([r.positive, r.negative]).toEqual([1, 3]);
+    expect(formatHerdObservation(r)).toBe('Observation SB Sometimes 1 3');
+    expect(r.witness).toContain('rf:');
+  });
+  it('is Never with smp_mb() on both sides', () => {
+    const r = runLitmus(sb(true));
+    expect(r.verdict).toBe('Never');
+    expect([r.positive, r.negative]).toEqual([0, 3]);
+    expect(r.witness).toBeUndefined();
+  });
+});
+
+describe('message passing', () => {
+  it('is Sometimes without barriers', () => {
+    const r = runLitmus(mp('\tWRITE_ONCE(*x, 1);\n\tWRITE_ONCE(*y, 1);', '\tr0 = READ_ONCE(*y);\n\tr1 = READ_ONCE(*x);'));
+    expect(r.verdict).toBe('Sometimes');
+  });
+  it('is Never with smp_wmb()/smp_rmb()', () => {
+    const r = runLitmus(
+      mp('\tWRITE_ONCE(*x, 1);\n\tsmp_wmb();\n\tWRITE_ONCE(*y, 1);', '\tr0 = READ_ONCE(*y);\n\tsmp_rmb();\n\tr1 = READ_ONCE(*x);'),
+    );
+    expect(r.verdict).toBe('Never');
+  });
+  it('is Never with release/acquire', () => {
+    const r = runLitmus(mp('\tWRITE_ONCE(*x, 1);\n\tsmp_store_release(y, 1);', '\tr0 = smp_load_acquire(y);\n\tr1 = READ_ONCE(*x);'));
+    expect(r.verdict).toBe('Never');
+  });
+  it('is Sometimes with only one side ordered', () => {
+    const r = runLitmus(mp('\tWRITE_ONCE(*x, 1);\n\tsmp_wmb();\n\tWRITE_ONCE(*y, 1);', '\tr0 = READ_ONCE(*y);\n\tr1 = READ_ONCE(*x);'));
+    expect(r.verdict).toBe('Sometimes');
+  });
+  it('is Never with a release store and an address dependency (rcu_dereference)', () => {
+    const r = runLitmus(`C MP+rcu
+{ int *p = &a; int a = 0; int b = 0; }
+P0(int **p, int *b)
+{
+\tWRITE_ONCE(*b, 1);
+\trcu_assign_pointer(*p, b);
+}
+P1(int **p, int *a, int *b)
+{
+\tint *r0;
+\tint r1;
+\tr0 = rcu_dereference(*p);
+\tr1 = READ_ONCE(*r0);
+}
+exists (1:r0=b /\\ 1:r1=0)
+`);
+    expect(r.verdict).toBe('Never');
+  });
+});
+
+describe('load buffering', () => {
+  const lb = (dep: boolean): string => `C LB
+{}
+P0(int *x, int *y)
+{
+\tint r0;
+\tr0 = READ_ONCE(*x);
+\tWRITE_ONCE(*y, ${dep ? 'r0' : '1'});
+}
+P1(int *x, int *y)
+{
+\tint r0;
+\tr0 = READ_ONCE(*y);
+\t${dep ? 'if (r0) ' : ''}WRITE_ONCE(*x, 1);
+}
+exists (0:r0=1 /\\ 1:r0=1)
+`;
+  it('is Sometimes without dependencies', () => expect(runLitmus(lb(false)).verdict).toBe('Sometimes'));
+  it('is Never with data + control dependencies', () => expect(runLitmus(lb(true)).verdict).toBe('Never'));
+});
+
+describe('KVM invalidation pattern', () => {
+  // Writer (mmu notifier end): bump the sequence count, then drop
+  // in_progress. Reader (page fault): sample in_progress, then the sequence.
+  // Bad outcome: the reader sees in_progress already dropped (0) but still
+  // the old sequence count (0) -> it would install a stale mapping.
+  const test = (barriers: boolean): string => `C kvm-invalidate${barriers ? '+wmb+rmb' : ''}
+{ int seq = 0; int in_progress = 1; }
+P0(int *seq, int *in_progress)
+{
+\tint r0;
+\tr0 = READ_ONCE(*seq);
+\tWRITE_ONCE(*seq, r0 + 1);
+${barriers ? '\tsmp_wmb();\n' : ''}\tWRITE_ONCE(*in_progress, 0);
+}
+P1(int *seq, int *in_progress)
+{
+\tint r0;
+\tint r1;
+\tr0 = READ_ONCE(*in_progress);
+${barriers ? '\tsmp_rmb();\n' : ''}\tr1 = READ_ONCE(*seq);
+}
+exists (1:r0=0 /\\ 1:r1=0)
+`;
+  it('forbids the stale sequence read with smp_wmb()/smp_rmb()', () => {
+    const r = runLitmus(test(true));
+    expect(r.verdict).toBe('Never');
+    expect(r.negative).toBeGreaterThan(0);
+  });
+  it('allows it without the barriers, with a witness', () => {
+    const r = runLitmus(test(false));
+    expect(r.verdict).toBe('Sometimes');
+    expect(r.witness).toMatch(/R\[once\] in_progress=0/);
+    expect(r.witness).toMatch(/R\[once\] seq=0/);
+  });
+});
+
+describe('SRCU grace period', () => {
+  const test = (sync: boolean): string => `C srcu-free
+{ int *p = &old; int old = 1; int new = 2; }
+P0(int **p, int *old, int *new, struct srcu_struct *s)
+{
+\tWRITE_ONCE(*p, new);
+${sync ? '\tsynchronize_srcu(s);\n' : ''}\tWRITE_ONCE(*old, 0); // "free" the old data
+}
+P1(int **p, int *old, struct srcu_struct *s)
+{
+\tint idx;
+\tint *r0;
+\tint r1;
+\tidx = srcu_read_lock(s);
+\tr0 = READ_ONCE(*p);
+\tr1 = READ_ONCE(*old);
+\tsrcu_read_unlock(s, idx);
+}
+exists (1:r0=old /\\ 1:r1=0)
+`;
+  it('forbids a reader that saw the old pointer from seeing freed data', () => {
+    expect(runLitmus(test(true)).verdict).toBe('Never');
+  });
+  it('allows it without synchronize_srcu()', () => {
+    expect(runLitmus(test(false)).verdict).toBe('Sometimes');
+  });
+});
+
+describe('RCU grace period', () => {
+  const test = `C RCU+sync
+{ int x = 0; int y = 0; }
+P0(int *x, int *y)
+{
+\tint r0;
+\tint r1;
+\trcu_read_lock();
+\tr0 = READ_ONCE(*x);
+\tr1 = READ_ONCE(*y);
+\trcu_read_unlock();
+}
+P1(int *x, int *y)
+{
+\tWRITE_ONCE(*y, 1);
+\tsynchronize_rcu();
+\tWRITE_ONCE(*x, 1);
+}
+exists (0:r0=1 /\\ 0:r1=0)
+`;
+  it('orders a read-side critical section against a grace period', () => {
+    expect(runLitmus(test).verdict).toBe('Never');
+  });
+});
+
+describe('spinlocks', () => {
+  it('give mutual exclusion to critical sections', () => {
+    const r = runLitmus(`C locks
+{}
+P0(int *x, spinlock_t *l)
+{
+\tint r0;
+\tspin_lock(l);
+\tr0 = READ_ONCE(*x);
+\tWRITE_ONCE(*x, r0 + 1);
+\tspin_unlock(l);
+}
+P1(int *x, spinlock_t *l)
+{
+\tint r0;
+\tspin_lock(l);
+\tr0 = READ_ONCE(*x);
+\tWRITE_ONCE(*x, r0 + 1);
+\tspin_unlock(l);
+}
+exists (x=1)
+`);
+    expect(r.verdict).toBe('Never');
+    expect(r.positive + r.negative).toBe(2);
+  });
+  it('detect a self-deadlock (no executions)', () => {
+    const r = runLitmus(`C self-deadlock
+(* Result: DEADLOCK *)
+{}
+P0(spinlock_t *sl)
+{
+\tspin_lock(sl);
+\tspin_lock(sl);
+\tspin_unlock(sl);
+\tspin_unlock(sl);
+}
+`);
+    expect(r.deadlock).toBe(true);
+    expect(expectationMatches(r)).toBe(true);
+  });
+  it('spin_trylock can fail while the lock is held', () => {
+    const r = runLitmus(`C trylock
+{}
+P0(spinlock_t *l)
+{
+\tspin_lock(l);
+\tspin_unlock(l);
+}
+P1(spinlock_t *l)
+{
+\tint r0;
+\tr0 = spin_trylock(l);
+}
+exists (1:r0=0)
+`);
+    expect(r.verdict).toBe('Sometimes');
+  });
+});
+
+describe('atomics', () => {
+  it('cmpxchg is atomic: only one of two competing cmpxchg() succeeds', () => {
+    const r = runLitmus(`C cmpxchg
+{}
+P0(int *x)
+{
+\tint r0;
+\tr0 = cmpxchg(x, 0, 1);
+}
+P1(int *x)
+{
+\tint r0;
+\tr0 = cmpxchg(x, 0, 2);
+}
+exists (0:r0=0 /\\ 1:r0=0)
+`);
+    expect(r.verdict).toBe('Never');
+  });
+  it('atomic_inc() is atomic', () => {
+    const r = runLitmus(`C inc
+{ atomic_t v = ATOMIC_INIT(0); }
+P0(atomic_t *v) { atomic_inc(v); }
+P1(atomic_t *v) { atomic_inc(v); }
+exists (v=1)
+`);
+    expect(r.verdict).toBe('Never');
+    expect(r.negative).toBe(2);
+  });
+  it('xchg() is fully ordered', () => {
+    const r = runLitmus(`C SB+xchg
+{}
+P0(int *x, int *y)
+{
+\tint r0; int r1;
+\tr1 = xchg(x, 1);
+\tr0 = READ_ONCE(*y);
+}
+P1(int *x, int *y)
+{
+\tint r0; int r1;
+\tr1 = xchg(y, 1);
+\tr0 = READ_ONCE(*x);
+}
+exists (0:r0=0 /\\ 1:r0=0)
+`);
+    expect(r.verdict).toBe('Never');
+  });
+});
+
+describe('plain accesses', () => {
+  it('flags a data race', () => {
+    const r = runLitmus(`C race
+(* Result: Sometimes DATARACE *)
+{}
+P0(int *x) { *x = 1; }
+P1(int *x) { int r0; r0 = *x; }
+exists (1:r0=0)
+`);
+    expect(r.datarace).toBe(true);
+    expect(r.verdict).toBe('Sometimes');
+    expect(expectationMatches(r)).toBe(true);
+  });
+  it('does not flag accesses ordered by release/acquire', () => {
+    const r = runLitmus(`C no-race
+{}
+P0(int *x, int *y) { *x = 1; smp_store_release(y, 1); }
+P1(int *x, int *y) { int r0; int r1; r0 = smp_load_acquire(y); if (r0) r1 = *x; }
+exists (1:r0=1 /\\ 1:r1=0)
+`);
+    expect(r.datarace).toBe(false);
+    expect(r.verdict).toBe('Never');
+  });
+});
+
+describe('quantifiers and filters', () => {
+  it('reports the inner proposition for ~exists and forall like herd7', () => {
+    const base = sb(false).replace(/exists .*\n/, '');
+    expect(runLitmus(base + '~exists (0:r0=0 /\\ 1:r0=0)\n').verdict).toBe('Sometimes');
+    const f = runLitmus(base + 'forall (0:r0=1 \\/ 1:r0=1)\n');
+    expect(f.verdict).toBe('Sometimes');
+    expect([f.positive, f.negative]).toEqual([3, 1]);
+  });
+  it('drops filtered executions from the counts', () => {
+    const r = runLitmus(sb(false).replace('exists', 'filter (0:r0=0)\nexists'));
+    expect(r.positive + r.negative).toBe(2);
+  });
+});
+
+describe('unsupported constructs and budgets', () => {
+  it('answers unsupported for unknown primitives', () => {
+    const r = runLitmus(`C u
+{}
+P0(int *x) { smp_memb(); }
+exists (x=0)
+`);
+    expect(r.verdict).toBe('unsupported');
+    expect(r.detail).toContain('smp_memb');
+  });
+  it('answers unsupported for loops', () => {
+    const r = runLitmus(`C loop
+{}
+P0(int *x) { int r0; while (READ_ONCE(*x) == 0) r0 = 1; }
+exists (x=0)
+`);
+    expect(r.verdict).toBe('unsupported');
+  });
+  it('answers too large beyond the state budget', () => {
+    const r = runLitmus(sb(false), { maxStates: 2 });
+    expect(r.verdict).toBe('too large');
+  });
+});
+
+describe('parser', () => {
+  it('parses init, registers, conditions and the Result header', () => {
+    const t = parseLitmus(`C test-1
+"doc string"
+(*
+ * Result: Never
+ *)
+{ int x = 1; int *p = &x; 0:r1 = 2; atomic_t v = ATOMIC_INIT(3); }
+P0(int *x, int **p)
+{
+\tint r0;
+\tr0 = READ_ONCE(*x);
+}
+locations [x; 0:r0]
+filter (0:r0=1)
+exists (0:r0=1 /\\ ~(x=2 \\/ x=3))
+`);
+    expect(t.name).toBe('test-1');
+    expect(t.expected).toBe('Never');
+    expect(t.init.map((e) => e.name)).toEqual(['x', 'p', 'r1', 'v']);
+    expect(t.init[1]!.value).toEqual({ k: 'ptr', loc: 'x' });
+    expect(t.threads[0]!.params).toEqual(['x', 'p']);
+    expect(t.locations).toEqual(['x', '0:r0']);
+    expect(t.filter).toBeDefined();
+    expect(t.condition.k).toBe('and');
+  });
+  it('reports syntax errors with line numbers', () => {
+    expect(() => parseLitmus('C bad\n{}\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1)\n}\nexists (x=1)\n')).toThrow(LitmusSyntaxError);
+    try {
+      parseLitmus('C bad\n{}\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1)\n}\nexists (x=1)\n');
+    } catch (e) {
+      expect((e as LitmusSyntaxError).line).toBe(6);
+    }
+    expect(() => parseLitmus('C bad\n{}\nP0(int *x)\n{\n')).toThrow(/line/);
+    expect(() => parseLitmus('C bad\n{}\nP0(int *x) { }\nexists (0:r0 ~ 1)\n')).toThrow(LitmusSyntaxError);
+    const r = runLitmus('C bad\n{}\nP0(int *x) {\n');
+    expect(r.verdict).toBe('error');
+    expect(r.detail).toMatch(/line \d+/);
+  });
+  it('parses LISA tests', () => {
+    const r = runLitmus(`LISA MP+lisa
+(* Result: Never *)
+{ x = 0; y = 0; }
+ P0          | P1           ;
+ w[once] x 1 | r[once] r0 y ;
+ f[wmb]      | f[rmb]       ;
+ w[once] y 1 | r[once] r1 x ;
+exists (1:r0=1 /\\ 1:r1=0)
+`);
+    expect(r.verdict).toBe('Never');
+    expect(expectationMatches(r)).toBe(true);
+  });
+  it('compares Result: lines', () => {
+    expect(expectationMatches({ ...runLitmus(sb(false)), expected: 'Sometimes' })).toBe(true);
+    expect(expectationMatches({ ...runLitmus(sb(false)), expected: 'Never' })).toBe(false);
+    expect(expectationMatches({ ...runLitmus(sb(false)), expected: 'Maybe' })).toBeUndefined();
+    expect(expectationMatches(runLitmus(sb(false)))).toBeUndefined();
+  });
+});
+
+describe('buildLitmus', () => {
+  const threads = (barriers: boolean): AbstractThread[] => [
+    {
+      name: 'writer',
+      accesses: [
+        { kind: 'store', variable: 'data', value: 1 },
+        ...(barriers ? [{ kind: 'fence' as const, order: 'wmb' as const }] : []),
+        { kind: 'store', variable: 'flag', value: 1 },
+      ],
+    },
+    {
+      name: 'reader',
+      accesses: [
+        { kind: 'load', variable: 'flag', register: 'r0' },
+        ...(barriers ? [{ kind: 'fence' as const, order: 'rmb' as const }] : []),
+        { kind: 'load', variable: 'data', register: 'r1' },
+      ],
+    },
+  ];
+  it('round-trips through the engine', () => {
+    const ok = buildLitmus('MP kvm', threads(true), '1:r0=1 /\\ 1:r1=0', 'built by kvmlint');
+    expect(ok).toMatch(/^C MP-kvm\n/);
+    expect(ok).toContain('smp_wmb();');
+    expect(parseLitmus(ok).threads).toHaveLength(2);
+    expect(runLitmus(ok).verdict).toBe('Never');
+    expect(runLitmus(buildLitmus('MP-bad', threads(false), '1:r0=1 /\\ 1:r1=0')).verdict).toBe('Sometimes');
+  });
+  it('supports acquire/release, plain and full-barrier RMW accesses', () => {
+    const t: AbstractThread[] = [
+      { name: 'a', accesses: [{ kind: 'store', variable: 'x', order: 'plain' }, { kind: 'store', variable: 'y', order: 'release' }] },
+      { name: 'b', accesses: [{ kind: 'load', variable: 'y', order: 'acquire' }, { kind: 'load', variable: 'x', order: 'plain' }] },
+    ];
+    const r = runLitmus(buildLitmus('MP-relacq', t, '1:r0=1 /\\ 1:r1=0'));
+    expect(r.verdict).toBe('Never');
+    expect(r.datarace).toBe(true); // the reader's plain load is not guarded by r0
+    const sbt: AbstractThread[] = [
+      { name: 'a', accesses: [{ kind: 'store', variable: 'x', order: 'rmw-mb', register: 'r9' }, { kind: 'load', variable: 'y', register: 'r0' }] },
+      { name: 'b', accesses: [{ kind: 'store', variable: 'y', order: 'rmw-mb', register: 'r9' }, { kind: 'load', variable: 'x', register: 'r0' }] },
+    ];
+    expect(runLitmus(buildLitmus('SB-xchg', sbt, '0:r0=0 /\\ 1:r0=0')).verdict).toBe('Never');
+  });
+});
+
+describe('determinism', () => {
+  it('gives identical results and witnesses on repeated runs', () => {
+    const a = runLitmus(sb(false));
+    const b = runLitmus(sb(false));
+    expect(a).toEqual(b);
+  });
+});
