@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Confidence, Finding } from '../types.js';
 import type { Model } from '../model/index.js';
 import { CParser } from './frontend/parse.js';
-import { indexFile, type FileIndex, type FunctionSpan } from './frontend/index-file.js';
+import { indexFile, reindex, type FileIndex, type FunctionSpan, type HunkExtent } from './frontend/index-file.js';
 import { lowerFunction } from './cfg.js';
 import { EffectResolver } from './effects.js';
 import { walk } from './engine.js';
@@ -42,6 +42,10 @@ export interface AnalyzerStats {
 }
 
 const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', low: 'low' };
+/** Caller levels walked for entry contexts, and callers per function beyond which none are. */
+const MAX_CALLER_DEPTH = 2;
+const MAX_CALLERS = 8;
+const PURE: Summary = { name: '', effects: [], reasons: {} };
 
 export class Analyzer {
   readonly parser: CParser;
@@ -50,6 +54,7 @@ export class Analyzer {
   private readonly lowered = new BoundedMap<string, LoweredFunction | null>(20_000);
   /** Summaries by content hash + callee summary keys. */
   private readonly summaryCache = new BoundedMap<string, Summary>(50_000);
+  private readonly effectfulCache = new WeakMap<FileIndex, ReadonlySet<FunctionSpan>>();
   /** File indexes by content hash. */
   private readonly indexes = new BoundedMap<string, FileIndex>(256);
 
@@ -65,6 +70,17 @@ export class Analyzer {
     let idx = this.indexes.get(key);
     if (!idx) {
       idx = indexFile(path, source);
+      this.indexes.set(key, idx);
+    }
+    return idx;
+  }
+
+  /** Index of a post-image, incrementally from the (cached) pre-image's when possible. */
+  indexPost(path: string, pre: string | undefined, post: string, hunks: readonly HunkExtent[]): FileIndex {
+    const key = `${path}\0${createHash('sha1').update(post).digest('hex')}`;
+    let idx = this.indexes.get(key);
+    if (!idx) {
+      idx = pre !== undefined ? reindex(this.index(path, pre), path, post, hunks) : indexFile(path, post);
       this.indexes.set(key, idx);
     }
     return idx;
@@ -88,6 +104,39 @@ export class Analyzer {
     return base.startLine === span.startLine ? base : relocate(base, span.startLine - base.startLine);
   }
 
+  /**
+   * Functions that may have a modelled effect: they call a modelled API, use
+   * guard()/scoped_guard(), or call such a function in view (fixpoint over the
+   * index's call lists; no parsing). Everything else summarises to nothing.
+   */
+  effectful(index: FileIndex): ReadonlySet<FunctionSpan> {
+    const cached = this.effectfulCache.get(index);
+    if (cached) return cached;
+    const set = new Set<FunctionSpan>();
+    const byName = new Map<string, FunctionSpan[]>();
+    for (const sp of index.functions) byName.set(sp.name, [...(byName.get(sp.name) ?? []), sp]);
+    const work: FunctionSpan[] = [];
+    for (const sp of index.functions) {
+      if (sp.calls.some((c) => this.model.isModelled(c) || this.model.iteratorHasEffect(c) || c === 'guard' || c === 'scoped_guard') || this.model.effectfulText.test(sp.text)) {
+        set.add(sp);
+        work.push(sp);
+      }
+    }
+    const callers = new Map<string, FunctionSpan[]>();
+    for (const sp of index.functions) for (const c of sp.calls) if (byName.has(c)) callers.set(c, [...(callers.get(c) ?? []), sp]);
+    while (work.length) {
+      const sp = work.pop()!;
+      for (const caller of callers.get(sp.name) ?? []) {
+        if (!set.has(caller)) {
+          set.add(caller);
+          work.push(caller);
+        }
+      }
+    }
+    this.effectfulCache.set(index, set);
+    return set;
+  }
+
   analyzeIndex(index: FileIndex, opts: AnalyzeOptions = {}): FileAnalysis {
     this.stats.files++;
     const unit = new Unit(index, this, !!opts.hunkOnly);
@@ -99,7 +148,10 @@ export class Analyzer {
       !opts.lines || opts.lines.some(([a, b]) => sp.startLine <= b && sp.endLine >= a);
     const targets = spans.filter(wantedSpan);
 
-    // Callers of the targets (for entry contexts), a few levels up.
+    const effectful = this.effectful(index);
+    // A function that can have no modelled effect and touches no protocol state cannot produce a finding.
+    const interesting = (sp: FunctionSpan): boolean => effectful.has(sp) || this.model.interestingMembers.test(sp.text);
+    // Callers of the targets (for entry contexts), a few levels up, bounded.
     const callersOf = new Map<string, FunctionSpan[]>();
     for (const sp of spans) {
       for (const c of sp.calls) {
@@ -109,13 +161,16 @@ export class Analyzer {
         callersOf.set(c, list);
       }
     }
-    const walkSet = new Set<FunctionSpan>(targets);
+    const walkSet = new Set<FunctionSpan>(targets.filter(interesting));
     if (opts.lines) {
-      let frontier = [...targets];
-      for (let depth = 0; depth < 3 && frontier.length; depth++) {
+      let frontier = [...walkSet];
+      for (let depth = 0; depth < MAX_CALLER_DEPTH && frontier.length; depth++) {
         const next: FunctionSpan[] = [];
         for (const sp of frontier) {
-          for (const c of callersOf.get(sp.name) ?? []) {
+          const callers = callersOf.get(sp.name) ?? [];
+          // A function with many callers in view gets an entry context only from its own assertions.
+          if (callers.length > MAX_CALLERS) continue;
+          for (const c of callers) {
             if (!walkSet.has(c)) {
               walkSet.add(c);
               next.push(c);
@@ -138,13 +193,15 @@ export class Analyzer {
       if (visiting.has(sp.name)) return 'cycle';
       visiting.add(sp.name);
       const calleeKeys: string[] = [];
-      for (const c of sp.calls) {
-        const callee = byName.get(c);
-        if (callee && callee !== sp) calleeKeys.push(`${c}=${summarise(callee)}`);
+      if (effectful.has(sp)) {
+        for (const c of sp.calls) {
+          const callee = byName.get(c);
+          if (callee && callee !== sp && effectful.has(callee)) calleeKeys.push(`${c}=${summarise(callee)}`);
+        }
       }
       visiting.delete(sp.name);
-      const key = createHash('sha1').update(`${sp.hash}|${calleeKeys.join(',')}`).digest('hex').slice(0, 20);
-      let summary = this.summaryCache.get(key);
+      const key = effectful.has(sp) ? createHash('sha1').update(`${sp.hash}|${calleeKeys.join(',')}`).digest('hex').slice(0, 20) : 'pure';
+      let summary = key === 'pure' ? PURE : this.summaryCache.get(key);
       if (!summary) {
         const fn = this.lower(index, sp);
         if (!fn) {
@@ -152,7 +209,7 @@ export class Analyzer {
         } else {
           const resolver = new EffectResolver(this.model, summaries);
           const entry = withEntryContract(initialState('unknown'), fn.name, fn.startLine, this.model);
-          const collector = new SummaryCollector(fn, this.model, entry);
+          const collector = new SummaryCollector(fn, this.model, entry, (n) => unit.summaries.get(n));
           const res = walk(fn, [entry], [collector, new CallSiteCollector(inView, sitesA)], { model: this.model, resolver, maxVisits: 50_000 });
           this.stats.walks++;
           if (res.truncated) truncated.push(fn.name);
@@ -172,7 +229,7 @@ export class Analyzer {
     const order = bottomUpSpans(walkOrder, byName).reverse();
     const sitesB = new Map<string, CallSiteContext[]>();
     const resolver = new EffectResolver(this.model, summaries);
-    const targetSet = new Set(targets);
+    const targetSet = new Set(targets.filter(interesting));
     for (const sp of order) {
       const fn = this.lower(index, sp);
       if (!fn) continue;
@@ -208,19 +265,22 @@ export class Analyzer {
         const template = rule.meta.messages[r.messageId] ?? r.messageId;
         const message = template.replace(/\{(\w+)\}/g, (_, k: string) => String(r.data?.[k] ?? `{${k}}`));
         const base = r.confidence ?? rule.meta.confidence;
+        const snippet = index.lines[r.line - 1] ?? '';
+        // Statement-level reports (col 1) point at the statement's first token.
+        const column = r.col <= 1 ? (snippet.search(/\S/) + 1 || 1) : r.col;
         const f: Finding = {
           rule: rule.meta.id,
           severity: r.severity ?? rule.meta.severity,
           confidence: hunkOnly ? LOWER[base] : base,
           file: index.path,
           line: r.line,
-          column: r.col,
+          column,
           function: fn.name,
           message,
           related: (r.related ?? []).map((x) => ({ file: x.file ?? index.path, line: x.line, message: x.message })),
           preexisting: false,
           fingerprint: fingerprint(rule.meta.id, fn.name, r.key),
-          snippet: index.lines[r.line - 1] ?? '',
+          snippet,
         };
         if (r.path) f.path = r.path;
         if (r.litmus) f.litmus = r.litmus;

@@ -36,6 +36,8 @@ interface Scope {
   kind: 'guard' | 'loop' | 'switch';
   /** For guards: the release ops to run when leaving. */
   release?: GuardOp[];
+  /** For guards: the source range (tree byte offsets) the guard covers, to place labels. */
+  region?: [number, number];
   /** For loops/switch: targets. */
   breakTo?: number;
   continueTo?: number;
@@ -61,6 +63,8 @@ class Builder {
   private readonly loops: LoopInfo[] = [];
   private readonly labels = new Map<string, number>();
   private readonly labelScopes = new Map<string, number[]>();
+  /** Start offset of each label's statement (known before any goto is lowered, unlike labelScopes). */
+  private readonly labelPos = new Map<string, number>();
   /** Loops that contain each label (known once the label is lowered; gotos are mostly forward). */
   private readonly labelLoops = new Map<string, number[]>();
   private readonly callees = new Set<string>();
@@ -173,7 +177,10 @@ class Builder {
       const n = stack.pop()!;
       if (n.type === 'labeled_statement') {
         const label = n.childForFieldName('label')?.text ?? '';
-        if (label && !this.labels.has(label)) this.labels.set(label, this.newNode('nop', this.line(n), `${label}:`).id);
+        if (label && !this.labels.has(label)) {
+          this.labels.set(label, this.newNode('nop', this.line(n), `${label}:`).id);
+          this.labelPos.set(label, n.startIndex);
+        }
       }
       for (const c of n.namedChildren) stack.push(c);
     }
@@ -248,7 +255,7 @@ class Builder {
     const releaseOps = guard.map((g): GuardOp => ({ ...g, phase: 'release' }));
     const release = this.newNode('cleanup', this.endLine(owner), `end of guard(${guard[0]?.cls ?? ''}) scope`, releaseOps);
     this.edge(release.id, next);
-    const scope: Scope = { kind: 'guard', release: releaseOps, id: this.nextScopeId++ };
+    const scope: Scope = { kind: 'guard', release: releaseOps, id: this.nextScopeId++, region: [children[idx].startIndex, owner.endIndex] };
     this.scopes.push(scope);
     const afterEntry = this.block(after, release.id, owner);
     this.scopes.pop();
@@ -391,7 +398,7 @@ class Builder {
     // break and continue inside scoped_guard leave the guard (the macro is a for loop whose
     // increment ends it); jumpOut() runs the guard's release on the way out.
     this.scopes.push({ kind: 'loop', breakTo: next, continueTo: next, id: this.nextScopeId++ });
-    this.scopes.push({ kind: 'guard', release: releaseOps, id: this.nextScopeId++ });
+    this.scopes.push({ kind: 'guard', release: releaseOps, id: this.nextScopeId++, region: [n.startIndex, n.endIndex] });
     const bodyEntry = this.stmt(body, release.id);
     this.scopes.pop();
     this.scopes.pop();
@@ -520,7 +527,11 @@ class Builder {
     const label = n.childForFieldName('label')?.text ?? '';
     const target = this.labels.get(label) ?? this.exitId;
     const labelGuards = new Set(this.labelScopes.get(label) ?? []);
-    const entry = this.cleanupsTo(target, (s) => !labelGuards.has(s.id), this.labelLoops.get(label) ?? []);
+    // A guard whose range holds the label stays held; this also works for a backward goto,
+    // lowered before its label (the CFG is built from the end).
+    const pos = this.labelPos.get(label);
+    const staysHeld = (s: Scope): boolean => labelGuards.has(s.id) || (pos !== undefined && !!s.region && pos >= s.region[0] && pos < s.region[1]);
+    const entry = this.cleanupsTo(target, (s) => !staysHeld(s), this.labelLoops.get(label) ?? []);
     const node = this.newNode('nop', this.line(n), this.short(n));
     node.jump = 'goto';
     this.edge(node.id, entry);

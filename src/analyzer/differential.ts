@@ -14,6 +14,7 @@ import type { Finding } from '../types.js';
 import type { FileChange, Hunk } from '../inputs/types.js';
 import { changedLines } from '../inputs/hunks.js';
 import type { Analyzer, FileAnalysis } from './analyze.js';
+import type { HunkExtent } from './frontend/index-file.js';
 
 export interface FilePair {
   path: string;
@@ -61,7 +62,8 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
   if (postText === undefined) return [];
   const postRanges = toRanges(newChanged);
   if (postRanges.length === 0) return [];
-  const post = analyzer.analyzeSource(pair.path, postText, { lines: postRanges, hunkOnly: pair.hunkOnly });
+  const postIndex = pair.hunkOnly ? analyzer.index(pair.path, postText) : analyzer.indexPost(pair.path, preText, postText, hunkExtents(fc));
+  const post = analyzer.analyzeIndex(postIndex, { lines: postRanges, hunkOnly: pair.hunkOnly });
   const touched = new Set(
     post.functions.filter((f) => postRanges.some(([a, b]) => f.startLine <= b && f.endLine >= a)).map((f) => f.name),
   );
@@ -88,6 +90,17 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
     }
   }
   return out;
+}
+
+/** The hunks' extents in both images, for incremental indexing. */
+export function hunkExtents(fc: FileChange): HunkExtent[] {
+  return fc.hunks.map((h) => ({
+    oldStart: h.oldStart,
+    oldEnd: h.oldStart + h.oldLines - 1,
+    newStart: h.newStart,
+    newEnd: h.newStart + h.newLines - 1,
+    directive: h.lines.some((l) => l.kind !== 'ctx' && /^\s*#/.test(l.text)),
+  }));
 }
 
 // ------------------------------------------------------------------ fragments

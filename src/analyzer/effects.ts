@@ -18,7 +18,9 @@ export type Resolved =
   | { kind: 'rcu-assign'; target: ArgInfo; value: ArgInfo; publishes?: string }
   | { kind: 'rcu-deref'; arg: ArgInfo }
   | { kind: 'free'; arg: ArgInfo }
-  | { kind: 'invalidate-begin' | 'invalidate-end' | 'zap-range' | 'zap-range-self-protected' | 'rmap-access' | 'rmap-guard' | 'rmap-alloc' | 'noreturn' }
+  | { kind: 'invalidate-begin' | 'invalidate-end' | 'zap-range-self-protected' | 'rmap-access' | 'rmap-alloc' | 'noreturn' }
+  | { kind: 'rmap-guard'; when: boolean }
+  | { kind: 'zap-range'; afterSync: boolean }
   | { kind: 'assert-cond'; arg: ArgInfo }
   | { kind: 'held-test'; lock: string }
   | { kind: 'yield'; lock: string }
@@ -125,13 +127,15 @@ export class EffectResolver {
         return { kind: 'free', arg: args[e.arg] ?? NO_ARG };
       case 'invalidate-begin':
       case 'invalidate-end':
-      case 'zap-range':
       case 'zap-range-self-protected':
       case 'rmap-access':
-      case 'rmap-guard':
       case 'rmap-alloc':
       case 'noreturn':
         return { kind: e.kind };
+      case 'rmap-guard':
+        return { kind: 'rmap-guard', when: e.when ?? true };
+      case 'zap-range':
+        return { kind: 'zap-range', afterSync: !!e.afterSync };
       case 'assert-cond':
         return { kind: 'assert-cond', arg: args[e.arg] ?? NO_ARG };
       case 'held-test':

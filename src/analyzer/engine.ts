@@ -251,7 +251,7 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
       if (e.domain !== model.memslotsDomain) return s;
       if (s.srcu.depth > 1) return { ...s, srcu: { ...s.srcu, depth: s.srcu.depth - 1 } };
       // Closing the outermost section (explicit, or the caller's): snapshots are stale now.
-      const srcu = s.srcu.depth === 1 ? { depth: 0, entry: s.srcu.entry, section: 'entry', closedAt: at } : { depth: 0, entry: 'none' as const, section: 'closed' };
+      const srcu = s.srcu.depth === 1 ? { depth: 0, entry: s.srcu.entry, section: 'entry', closedAt: at } : { depth: 0, entry: 'none' as const, section: 'closed', closedAt: at };
       return { ...s, srcu, snaps: {} };
     }
     case 'assert-srcu':
@@ -319,7 +319,7 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
     case 'root-free': {
       // The variable's reference is gone (another put may free the root at any time): mark it dangling.
       const v = e.arg.ident;
-      if (!v) return s;
+      if (!v || (e.kind === 'root-free' && s.refs[v]?.kind === 'put')) return s;
       return { ...s, refs: { ...s.refs, [v]: { ...at, kind: 'put' } } };
     }
     case 'barrier':
@@ -359,6 +359,12 @@ function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, re
   s = markDecisions(s, node.test.text);
   const value = edge.label === 'true';
   const test = node.test;
+  if (!value && test.var && s.refs[test.var] && s.refs[test.var].kind !== 'put') {
+    // A NULL root holds no reference (e.g. `if (root) put(root)` after a loop that may have ended).
+    const refs = { ...s.refs };
+    delete refs[test.var];
+    s = { ...s, refs };
+  }
   let effects: readonly Resolved[] | undefined;
   let callOp: CallOp | undefined;
   if (test.callId !== undefined) {
@@ -383,7 +389,7 @@ function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, re
   let out = s;
   const at: Site = { line: node.line, col: callOp?.col ?? 1, text: node.text };
   for (const e of effects) {
-    if (e.kind === 'rmap-guard' && value) out = { ...out, rmapGuard: at };
+    if (e.kind === 'rmap-guard' && value === e.when) out = { ...out, rmapGuard: at };
     if (e.kind === 'lock' && e.cond && value) out = { ...out, locks: { ...out.locks, [e.lock]: { mode: e.mode, at } } };
     if (e.kind === 'root-get' && value && e.arg.ident) out = { ...out, refs: { ...out.refs, [e.arg.ident]: { ...at, kind: 'get' } } };
     if (e.kind === 'access' && e.order === 'acquire' && e.chain && model.isRmapFlag(e.chain) && value) out = { ...out, rmapGuard: at };
@@ -405,6 +411,10 @@ function markDecisions(s: State, test: string): State {
 function iterEdge(s: State, node: CfgNode, edge: Edge, model: Model): State {
   const it = node.iter!;
   const m = model.iterator(it.macro);
+  if (edge.label === 'enter' && !s.rmapGuard && model.visitsShadowPages(m, it.args)) {
+    // A shadow-MMU page exists: the rmaps were allocated before it.
+    s = { ...s, rmapGuard: { line: node.line, col: 1, text: node.text } };
+  }
   const cursor = it.args[m.cursorArg]?.ident;
   if (!cursor) return s;
   if (!m.holdsRef) {

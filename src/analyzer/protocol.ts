@@ -21,6 +21,7 @@ import { canonicalLock } from './effects.js';
 import type { ArgInfo, CallOp, CfgNode, GuardOp, LoweredFunction, Op } from './ir.js';
 import { buildLitmus, runLitmus, type AbstractAccess, type AbstractThread, type Verdict } from './memory-model/index.js';
 import type { UnitView } from './rule-api.js';
+import type { State, StoreRecord } from './state.js';
 
 // ------------------------------------------------------------------ barriers
 
@@ -73,7 +74,17 @@ interface FnFlow {
 }
 
 function opSite(op: Op): Site {
-  return { line: op.line, col: op.col, text: op.k === 'assign' ? op.rhs : op.text };
+  return { line: op.line, col: op.col, text: accessText(op) };
+}
+
+/** Source-like text of an op: `kvm->arch.x++`, `kvm->arch.x = 0`, `smp_mb()`. */
+export function accessText(op: Op): string {
+  if (op.k === 'assign') return op.rhs;
+  if (op.k === 'write' && op.operator) {
+    if (op.operator === '++' || op.operator === '--') return `${op.text}${op.operator}`;
+    return op.value !== undefined ? `${op.text} ${op.operator} ${op.value}` : op.text;
+  }
+  return op.text;
 }
 
 function lockDelta(op: Op, unit: UnitView, model: Model): { take: string[]; drop: string[] } {
@@ -435,7 +446,8 @@ function sideThread(s: SbSide, storeVar: string, loadVar: string): AbstractThrea
   const pos = s.fence?.position;
   const accesses = pos === 'between' ? [st, f, ld] : pos === 'before-store' ? [f, st, ld] : pos === 'after-load' ? [st, ld, f] : [st, ld];
   const where = s.assumed ? `${s.fn} (not in view; assumed)` : s.fn;
-  return { name: `${where}: ${s.store.text} (line ${s.store.line}) ... ${s.load.text} (line ${s.load.line})${s.fence ? `, ${s.fence.text} (line ${s.fence.line})` : ''}`, accesses };
+  const at = (x: { text: string; line: number }): string => (x.line > 0 ? `${x.text} (line ${x.line})` : x.text);
+  return { name: `${where}: ${at(s.store)} ... ${at(s.load)}${s.fence ? `, ${at(s.fence)}` : ''}`, accesses };
 }
 
 const litmusCache = new Map<string, LitmusCheck>();
@@ -475,4 +487,239 @@ export function sharedBases(model: Model): Set<string> {
 
 export function isGuardOp(op: Op): op is GuardOp {
   return op.k === 'guard';
+}
+
+// ------------------------------------------------------------------ both sides of a store-buffering protocol
+
+/** A side as found in view (function, line) for messages. */
+export interface SideSite {
+  fn: string;
+  line: number;
+  text: string;
+}
+
+export interface ReaderSideFinding {
+  /** 'missing': no full barrier between the store and the read; 'misplaced': one, on the wrong side. */
+  kind: 'missing' | 'misplaced';
+  pv: ProtocolVariable;
+  /** The op in the walked function that performs (or calls the function that performs) the read. */
+  at: { line: number; col: number; text: string };
+  /** The read itself (in a callee when reached through one). */
+  read: SideSite;
+  store: SideSite & { chain: string };
+  fence?: SideSite & { position: 'before-store' | 'after-load' };
+  writer: SideSite & { assumed: boolean; barrier?: SideSite };
+  check: LitmusCheck;
+}
+
+export interface WriterSideFinding {
+  kind: 'missing' | 'misplaced';
+  pv: ProtocolVariable;
+  write: SideSite & { col: number };
+  /** The barrier placed before the write (misplaced). */
+  fence?: SideSite;
+  reader: SideSite & { assumed: boolean; barrier?: SideSite };
+  partner: string;
+  check: LitmusCheck;
+}
+
+/** How close (in lines) a barrier must be to the access to count as meant for it. */
+const NEAR = 6;
+
+function raisingWriters(unit: UnitView, model: Model, pv: ProtocolVariable): ProtocolWrite[] {
+  return protocolSites(unit, model, pv).writes.filter((w) => w.raises);
+}
+
+/** Writer side for a litmus: the worst raising writer in view, or an assumed well-behaved one. */
+function writerSide(unit: UnitView, model: Model, pv: ProtocolVariable, partner: string): { side: SbSide; site: ReaderSideFinding['writer'] } {
+  const writers = raisingWriters(unit, model, pv);
+  const w = writers.find((x) => !x.barrierAfter) ?? writers[0];
+  const partnerText = partner === model.guestMemory ? 'guest memory (e.g. guest PTEs)' : partner;
+  if (!w) {
+    return {
+      side: {
+        fn: 'writer', assumed: true,
+        store: { loc: pv.chain, text: `${pv.chain} update`, line: 0 },
+        load: { loc: partner, text: `read of ${partnerText}`, line: 0 },
+        fence: { position: 'between', text: 'smp_mb()', line: 0 },
+      },
+      site: { fn: '', line: 0, text: '', assumed: true },
+    };
+  }
+  const loads = loadsAfterWrite(unit, w, sharedBases(model)).filter((l) => l.chain === partner);
+  const fence = w.barrierAfter
+    ? { position: 'between' as const, text: w.barrierAfter.text, line: w.barrierAfter.line }
+    : w.barrierBefore && w.line - w.barrierBefore.line <= NEAR
+      ? { position: 'before-store' as const, text: w.barrierBefore.text, line: w.barrierBefore.line }
+      : undefined;
+  const side: SbSide = {
+    fn: w.fn.name,
+    store: { loc: pv.chain, text: w.text, line: w.line },
+    load: { loc: partner, text: loads[0] ? `read of ${partnerText}` : `later read of ${partnerText}`, line: loads[0]?.line ?? 0 },
+  };
+  if (fence) side.fence = fence;
+  const site: ReaderSideFinding['writer'] = { fn: w.fn.name, line: w.line, text: w.text, assumed: false };
+  if (w.barrierAfter) site.barrier = { fn: w.fn.name, line: w.barrierAfter.line, text: w.barrierAfter.text };
+  return { side, site };
+}
+
+/** Pending stores that the protocol's writer side re-reads after its update. */
+function partnerStores(unit: UnitView, model: Model, pv: ProtocolVariable, pending: readonly StoreRecord[]): StoreRecord[] {
+  const partners = new Set(pv.sbPartners ?? []);
+  let reRead: Set<string> | undefined;
+  return pending.filter((st) => {
+    if (partners.has(st.chain)) return true;
+    if (!st.base || !sharedBases(model).has(st.base) || st.base === 'guest') return false;
+    reRead ??= new Set(raisingWriters(unit, model, pv).flatMap((w) => loadsAfterWrite(unit, w, sharedBases(model)).map((l) => `${l.base}.${l.chain}`)));
+    return reRead.has(`${st.base}.${st.chain}`);
+  });
+}
+
+/**
+ * Reader side, at an op of the walked function: a lockless read of a protocol
+ * variable deciding an early exit (here or inside a callee) while a store to
+ * the protocol's partner location is still pending on the path.
+ */
+export function readerSideFindings(unit: UnitView, model: Model, fn: LoweredFunction, ev: { node: CfgNode; op: Op; pre: State }): ReaderSideFinding[] {
+  const { node, op, pre } = ev;
+  if (pre.mem.pendingStores.length === 0) return [];
+  const idx = node.ops.indexOf(op);
+  const reads: { pv: ProtocolVariable; read: SideSite; ordered: boolean }[] = [];
+  if (op.k === 'read') {
+    const pv = model.protocolVariable(op.chain);
+    const d = pv && readDecision(fn, node, idx);
+    if (pv && d && d.how !== 'return') reads.push({ pv, read: { fn: fn.name, line: op.line, text: op.text }, ordered: false });
+  } else if (op.k === 'call') {
+    const sum = unit.summary(op.name);
+    if (sum?.protocolReads?.length) {
+      const d = readDecision(fn, node, idx);
+      for (const r of sum.protocolReads) {
+        const pv = model.protocolVariable(r.chain);
+        if (!pv || (r.returned && (!d || d.how === 'return'))) continue;
+        reads.push({ pv, read: { fn: r.fn, line: r.line, text: r.text }, ordered: r.ordered });
+      }
+    } else if (!unit.function(op.name)) {
+      // Modelled macros taking an address (smp_load_acquire(&x), atomic_read(&x)) and modelled helpers.
+      let fenced = false;
+      for (const e of unit.effectsOf(op.name)) {
+        if (barrierClass(e) === 'full' && e.kind === 'barrier') fenced = true;
+        if (e.kind !== 'access' || e.access !== 'read') continue;
+        const chain = e.fixed?.chain ?? op.args[e.arg]?.chain;
+        const pv = chain ? model.protocolVariable(chain) : undefined;
+        if (!pv || node.ops.some((o) => o.k === 'read' && o.line === op.line && o.chain === chain)) continue;
+        const d = readDecision(fn, node, idx);
+        if (!d || d.how === 'return') continue;
+        reads.push({ pv, read: { fn: fn.name, line: op.line, text: op.text }, ordered: fenced || e.order === 'mb' });
+      }
+    }
+  }
+  const out: ReaderSideFinding[] = [];
+  for (const r of reads) {
+    if (r.ordered) continue;
+    if (r.pv.writersHold && r.pv.writersHold in pre.locks) continue;
+    const stores = partnerStores(unit, model, r.pv, pre.mem.pendingStores);
+    const st = stores[stores.length - 1];
+    if (!st) continue;
+    let fence: ReaderSideFinding['fence'];
+    const before = pre.mem.lastFull;
+    if (before && st.line - before.line <= NEAR && st.line >= before.line) {
+      fence = { fn: fn.name, line: before.line, text: before.text, position: 'before-store' };
+    } else {
+      const after = nextBarrierOnSomePath(fn, node, idx, unit, NEAR);
+      if (after) fence = { fn: fn.name, line: after.line, text: after.text, position: 'after-load' };
+    }
+    const partner = st.chain;
+    const w = writerSide(unit, model, r.pv, partner);
+    const reader: SbSide = {
+      fn: fn.name,
+      store: { loc: partner, text: st.text, line: st.line },
+      load: { loc: r.pv.chain, text: r.read.fn === fn.name ? r.read.text : `${r.read.text} in ${r.read.fn}()`, line: r.read.line },
+    };
+    if (fence) reader.fence = { position: fence.position, text: fence.text, line: fence.line };
+    const check = checkStoreBuffering(`kvmlint-sb-${litmusVar(r.pv.chain)}`, reader, w.side);
+    if (!check.allowed) continue;
+    const f: ReaderSideFinding = {
+      kind: fence ? 'misplaced' : 'missing',
+      pv: r.pv,
+      at: { line: op.line, col: op.col, text: op.k === 'assign' ? op.rhs : op.text },
+      read: r.read,
+      store: { fn: fn.name, line: st.line, text: st.text, chain: st.chain },
+      writer: w.site,
+      check,
+    };
+    if (fence) f.fence = fence;
+    out.push(f);
+  }
+  return out;
+}
+
+/**
+ * Writer side, at an op of the walked function: an update that raises a
+ * store-buffering protocol variable with no full barrier after it on some path
+ * to the exit, while a lockless reader in view relies on the pairing (or the
+ * model declares the protocol and the barrier sits before the update).
+ */
+export function writerSideFindings(unit: UnitView, model: Model, fn: LoweredFunction, ev: { node: CfgNode; op: Op; pre: State }): WriterSideFinding[] {
+  const { node, op, pre } = ev;
+  const out: WriterSideFinding[] = [];
+  for (const a of opAccesses(unit, op)) {
+    if (a.access === 'read' || !a.raises) continue;
+    const pv = model.protocolVariable(a.chain);
+    const partner = pv?.sbPartners?.[0];
+    if (!pv || !partner) continue;
+    const flow = flowOf(fn, unit, model);
+    const idx = node.ops.indexOf(op);
+    if (barrierAfterOp(flow, node, idx, unit)) continue;
+    const before = pre.mem.lastFull && op.line - pre.mem.lastFull.line <= NEAR && op.line >= pre.mem.lastFull.line ? pre.mem.lastFull : undefined;
+    const readers = protocolSites(unit, model, pv).reads.filter((r) => r.lockless && r.decision && r.barrierBefore && r.fn !== fn);
+    const rd = readers[0];
+    if (!rd && !before) continue;
+    const partnerText = partner === model.guestMemory ? 'guest memory' : partner;
+    const reader: SbSide = rd
+      ? {
+        fn: rd.fn.name,
+        store: { loc: partner, text: `store to ${partnerText} (by its caller)`, line: 0 },
+        load: { loc: pv.chain, text: rd.text, line: rd.line },
+        fence: { position: 'between', text: rd.barrierBefore!.text, line: rd.barrierBefore!.line },
+      }
+      : {
+        fn: 'reader', assumed: true,
+        store: { loc: partner, text: `store to ${partnerText}`, line: 0 },
+        load: { loc: pv.chain, text: `lockless read of ${pv.chain}`, line: 0 },
+        fence: { position: 'between', text: 'smp_mb()', line: 0 },
+      };
+    const writer: SbSide = {
+      fn: fn.name,
+      store: { loc: pv.chain, text: accessText(op), line: op.line },
+      load: { loc: partner, text: `later read of ${partnerText}`, line: 0 },
+    };
+    if (before) writer.fence = { position: 'before-store', text: before.text, line: before.line };
+    const check = checkStoreBuffering(`kvmlint-sb-${litmusVar(pv.chain)}`, reader, writer);
+    if (!check.allowed) continue;
+    const f: WriterSideFinding = {
+      kind: before ? 'misplaced' : 'missing',
+      pv,
+      write: { fn: fn.name, line: op.line, col: op.col, text: accessText(op) },
+      reader: rd
+        ? { fn: rd.fn.name, line: rd.line, text: rd.text, assumed: false, barrier: { fn: rd.fn.name, line: rd.barrierBefore!.line, text: rd.barrierBefore!.text } }
+        : { fn: '', line: 0, text: '', assumed: true },
+      partner: partnerText,
+      check,
+    };
+    if (before) f.fence = { fn: fn.name, line: before.line, text: before.text };
+    out.push(f);
+  }
+  return out;
+}
+
+/** `arch.indirect_shadow_pages` -> `kvm->arch.indirect_shadow_pages`. */
+export function displayVar(pv: ProtocolVariable): string {
+  return `kvm->${pv.chain}`;
+}
+
+/** `kvm.mmu_lock` -> `kvm->mmu_lock`. */
+export function displayLock(id: string | undefined): string {
+  if (!id) return 'the lock';
+  const i = id.indexOf('.');
+  return i > 0 ? `${id.slice(0, i)}->${id.slice(i + 1)}` : id;
 }

@@ -22,7 +22,7 @@ export interface SrcuState {
   section: string;
   /** Where the outermost explicit section was opened. */
   openedAt?: Site;
-  /** Where this function last closed a section it had opened itself (cleared when one is reopened). */
+  /** Where this function last closed a section, its own or the caller's (cleared when one is reopened). */
   closedAt?: Site;
 }
 

@@ -21,13 +21,34 @@ import type { CallOp, LoweredFunction } from './ir.js';
 import type { EdgeEvent, OpEvent, RuleHandlers, ExitEvent } from './rule-api.js';
 import type { LockState, State } from './state.js';
 import { srcuKnownHeld } from './state.js';
+import { readDecision } from './protocol.js';
 
 export interface Summary {
   name: string;
   effects: Effect[];
   /** Human-readable reasons per effect kind, for explanations ("takes a snapshot via kvm_memslots() at line 12"). */
   reasons: Record<string, string>;
+  /** Lockless reads of protocol variables whose value decides something (barrier rules). */
+  protocolReads?: SummaryRead[];
 }
+
+/** A lockless read of a protocol variable, as a caller sees it. */
+export interface SummaryRead {
+  /** The protocol variable's chain (model spelling). */
+  chain: string;
+  /** Where the read itself is (innermost function in view) and its text. */
+  fn: string;
+  line: number;
+  text: string;
+  /** A full barrier precedes the read on every path from this function's entry. */
+  ordered: boolean;
+  /** That barrier, when ordered. */
+  barrier?: { fn: string; line: number; text: string };
+  /** The value is returned (the caller decides); otherwise the function itself branches on it. */
+  returned: boolean;
+}
+
+const FULL_BARRIER_KINDS = new Set(['mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic']);
 
 export interface CallSiteContext {
   /** SRCU read side known held at the call. */
@@ -54,7 +75,11 @@ export class SummaryCollector implements RuleHandlers {
   /** Locks the function asserts (lockdep) before taking them: held by the caller at entry. */
   private readonly assertedAtEntry = new Set<string>();
   private readonly mustBarrierExits: boolean[] = [];
-  private readonly returnedReads: string[] = [];
+  /** Protocol reads by line+chain (the walk visits an op once per state). */
+  private readonly reads = new Map<string, SummaryRead>();
+  /** Stores to shared memory still pending (no full barrier after them) at some exit. */
+  private readonly exitStores = new Map<string, Effect>();
+  private readonly sharedBases: ReadonlySet<string>;
   /** Address spaces whose snapshot-derived state the function returns. */
   private readonly returnedSnapshots = new Set<string>();
   /** Snapshot keys taken on some path outside the function's own SRCU section and slots_lock. */
@@ -64,7 +89,10 @@ export class SummaryCollector implements RuleHandlers {
     private readonly fn: LoweredFunction,
     private readonly model: Model,
     entry: State,
+    /** Summaries of callees in view (for protocol reads made inside them). */
+    private readonly lookup: (name: string) => Summary | undefined = () => undefined,
   ) {
+    this.sharedBases = new Set([...model.canonicalOwners.map((o) => o.name), 'guest']);
     this.entryLocks = entry.locks;
     this.entryInval = entry.inval;
   }
@@ -89,11 +117,62 @@ export class SummaryCollector implements RuleHandlers {
         this.returnedSnapshots.add(e.as);
       }
     }
-    if (op.k === 'read' && ev.node.kind === 'return' && this.model.protocolVariables.some((p) => op.chain.endsWith(p.chain))) {
-      this.returnedReads.push(op.chain);
-    }
+    this.protocolRead(ev);
     if ((op.k === 'read' || op.k === 'write') && !pre.rmapGuard && this.model.isRmapElementChain(op.chain)) {
       this.addMay('rmap-access', { kind: 'rmap-access' }, `indexes rmap array ${op.text} at line ${op.line}`);
+    }
+  }
+
+  /** Record a lockless read of a protocol variable that decides an early exit or is returned. */
+  private protocolRead(ev: OpEvent): void {
+    const { op, pre, node } = ev;
+    if (op.k !== 'read' && op.k !== 'call') return;
+    const idx = node.ops.indexOf(op);
+    const add = (chain: string, r: Omit<SummaryRead, 'chain'>): void => {
+      const pv = this.model.protocolVariable(chain);
+      if (!pv || (pv.writersHold && pv.writersHold in pre.locks)) return;
+      const key = `${r.line}|${r.fn}|${pv.chain}`;
+      const prev = this.reads.get(key);
+      if (prev) {
+        if (!r.ordered) {
+          prev.ordered = false;
+          delete prev.barrier;
+        }
+        return;
+      }
+      this.reads.set(key, { chain: pv.chain, ...r });
+    };
+    const here = pre.mem.lastFull ? { fn: this.fn.name, line: pre.mem.lastFull.line, text: pre.mem.lastFull.text } : undefined;
+    const ordered = (r: Omit<SummaryRead, 'chain' | 'ordered' | 'barrier'>, inner?: SummaryRead['barrier']): Omit<SummaryRead, 'chain'> => {
+      const b = here ?? inner;
+      return b ? { ...r, ordered: true, barrier: b } : { ...r, ordered: false };
+    };
+    if (op.k === 'read') {
+      if (!this.model.protocolVariable(op.chain)) return;
+      const d = readDecision(this.fn, node, idx);
+      if (d) add(op.chain, ordered({ fn: this.fn.name, line: op.line, text: op.text, returned: d.how === 'return' }));
+      return;
+    }
+    if (op.k !== 'call') return;
+    const callee = this.lookup(op.name);
+    if (callee?.protocolReads?.length) {
+      const d = readDecision(this.fn, node, idx);
+      for (const r of callee.protocolReads) {
+        if (r.returned && !d) continue;
+        add(r.chain, ordered({ fn: r.fn, line: r.line, text: r.text, returned: r.returned && d?.how === 'return' }, r.ordered ? r.barrier : undefined));
+      }
+      return;
+    }
+    // Marked reads through modelled macros whose argument is an address (smp_load_acquire(&x), atomic_read(&x)).
+    let fenced = false;
+    for (const e of ev.effects) {
+      if (e.kind === 'barrier' && FULL_BARRIER_KINDS.has(e.barrier)) fenced = true;
+      if (e.kind !== 'access' || e.access !== 'read' || !e.chain) continue;
+      if (node.ops.some((o) => o.k === 'read' && o.line === op.line && o.chain === e.chain)) continue;
+      const d = readDecision(this.fn, node, idx);
+      if (!d) continue;
+      const r = ordered({ fn: this.fn.name, line: op.line, text: op.text, returned: d.how === 'return' });
+      add(e.chain, (fenced || e.order === 'mb') && !r.ordered ? { ...r, ordered: true, barrier: { fn: this.fn.name, line: op.line, text: op.text } } : r);
     }
   }
 
@@ -142,13 +221,23 @@ export class SummaryCollector implements RuleHandlers {
         if (!(e.lock in pre.locks)) this.assertedAtEntry.add(e.lock);
         break;
       case 'unlock':
-        if (pre.locks[e.lock]?.assumed || (e.lock in this.entryLocks)) {
+        // Releasing a lock this path did not acquire drops the caller's lock.
+        if (!(e.lock in pre.locks) || pre.locks[e.lock].assumed || (e.lock in this.entryLocks)) {
           this.addMay(`yield:${e.lock}`, { kind: 'yield', lock: { fixed: e.lock } }, `drops ${e.lock} at line ${op.line}`);
         }
         break;
-      case 'zap-range':
-        if (pre.inval === 0) this.addMay('zap-range', { kind: 'zap-range' }, `zaps a gfn range via ${where}`);
+      case 'zap-range': {
+        // Memslot deletion (slots_lock held after a grace period) needs no invalidation; a zap after
+        // this function's own grace period leaves only slots_lock to its caller.
+        if (pre.inval > 0) break;
+        const afterSync = !!pre.synced || e.afterSync;
+        if (afterSync && this.model.memslotsWriterLock in pre.locks) break;
+        const prev = this.may.get('zap-range');
+        if (prev && prev.kind === 'zap-range' && !prev.afterSync) break;
+        if (prev) this.may.delete('zap-range');
+        this.addMay('zap-range', afterSync ? { kind: 'zap-range', afterSync: true } : { kind: 'zap-range' }, `zaps a gfn range via ${where}${afterSync ? ' after an SRCU grace period' : ''}`);
         break;
+      }
       case 'rmap-access':
         if (!pre.rmapGuard) this.addMay('rmap-access', { kind: 'rmap-access' }, `accesses rmaps via ${where}`);
         break;
@@ -182,7 +271,15 @@ export class SummaryCollector implements RuleHandlers {
     for (const [as, snap] of Object.entries(ev.state.snaps)) {
       if (!snap.access && snap.holders?.some((h) => new RegExp(`\\b${h}\\b`).test(ret))) this.returnedSnapshots.add(as);
     }
-    this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined && ev.state.mem.pendingStores.length === 0);
+    // A full barrier on every path orders the caller's earlier stores; stores after it are exported below.
+    this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined);
+    for (const st of ev.state.mem.pendingStores) {
+      if (!st.base || !this.sharedBases.has(st.base)) continue;
+      const key = `${st.base}.${st.chain}`;
+      if (this.exitStores.has(key)) continue;
+      this.exitStores.set(key, { kind: 'access', access: 'write', order: st.order === 'release' ? 'release' : 'once', arg: -1, fixed: { base: st.base, chain: st.chain } });
+      this.reasons[`store:${key}`] = `stores ${st.text} at line ${st.line} with no full barrier after it`;
+    }
   }
 
   summary(): Summary {
@@ -196,6 +293,7 @@ export class SummaryCollector implements RuleHandlers {
     });
     const reasons = { ...this.reasons };
     const exits = this.exitStates;
+    const reads = [...this.reads.values()];
     if (exits.length) {
       // Locks held at every exit that were not held at entry.
       const lockIds = new Set(exits.flatMap((s) => Object.keys(s.locks)));
@@ -231,16 +329,24 @@ export class SummaryCollector implements RuleHandlers {
       }
       if (exits.every((s) => s.inval > this.entryInval)) effects.push({ kind: 'invalidate-begin' });
       if (exits.every((s) => s.inval < this.entryInval)) effects.push({ kind: 'invalidate-end' });
+      // Order matters to callers: reads not ordered by a barrier, the barrier, ordered reads, then stores left pending.
+      for (const r of reads.filter((x) => !x.ordered)) {
+        effects.push({ kind: 'access', access: 'read', order: 'once', arg: -1, fixed: { base: 'kvm', chain: r.chain } });
+        reasons[`read:${r.chain}`] = `${r.returned ? 'returns' : 'tests'} ${r.text} (line ${r.line}) without the lock`;
+      }
       if (this.mustBarrierExits.every(Boolean)) {
         effects.push({ kind: 'barrier', barrier: 'mb' });
         reasons.barrier = `executes ${exits[0].mem.lastFull!.barrier === 'rmw' ? 'a fully ordered atomic' : `smp_${exits[0].mem.lastFull!.barrier}()`} at line ${exits[0].mem.lastFull!.line}`;
       }
-      for (const chain of [...new Set(this.returnedReads)]) {
-        effects.push({ kind: 'access', access: 'read', order: 'plain', arg: -1, fixed: { base: 'kvm', chain } });
-        reasons[`read:${chain}`] = `returns the value of ${chain}`;
+      for (const r of reads.filter((x) => x.ordered)) {
+        effects.push({ kind: 'access', access: 'read', order: 'mb', arg: -1, fixed: { base: 'kvm', chain: r.chain } });
+        reasons[`read:${r.chain}`] = `${r.returned ? 'returns' : 'tests'} ${r.text} (line ${r.line}) after a full barrier`;
       }
+      effects.push(...this.exitStores.values());
     }
-    return { name: this.fn.name, effects, reasons };
+    const out: Summary = { name: this.fn.name, effects, reasons };
+    if (reads.length) out.protocolReads = reads;
+    return out;
   }
 }
 

@@ -39,6 +39,29 @@ export class Model {
     return [...this.apis.values()];
   }
 
+  /** Whether a callee name is modelled (has effects the engine applies). */
+  isModelled(name: string): boolean {
+    return this.apis.has(name);
+  }
+
+  /**
+   * Member names that make a function interesting to the rules even without a
+   * modelled call (plain accesses to protocol state).
+   */
+  readonly interestingMembers: RegExp = new RegExp(
+    `\\b(${['rmap', 'generation', 'memslots', 'shadow_root_allocated', 'memslots_have_rmaps', 'mmu_invalidate_in_progress',
+      'mmu_invalidate_seq', 'indirect_shadow_pages', 'tdp_mmu_roots', ...kvm.PROTOCOL_VARIABLES.map((p) => p.chain.split('.').pop()!)].join('|')})\\b`,
+  );
+
+  /** Source text that has a modelled effect without any modelled call: indexing rmap arrays. */
+  readonly effectfulText: RegExp = /\barch\s*\.\s*rmap\s*\[[^\]]*\]\s*\[/;
+
+  /** A loop macro whose entry or exit has a modelled effect (references, rmap access, shadow pages). */
+  iteratorHasEffect(name: string): boolean {
+    const m = this.iterators.get(name);
+    return !!m && !!(m.holdsRef || m.accessesRmaps || m.shadowPages);
+  }
+
   /** The iterator model for a loop macro; unknown `*for_each*` names are generic loops. */
   iterator(name: string): IteratorModel {
     return this.iterators.get(name) ?? { name, kind: 'generic', cursorArg: 0 };
@@ -69,6 +92,22 @@ export class Model {
   /** For a global tested in a condition: the branch value on which all rmaps are known to exist. */
   rmapImpliedWhen(name: string): boolean | undefined {
     return kvm.RMAP_IMPLYING_VARS.find((v) => v.name === name)?.when;
+  }
+
+  /** Whether entering a loop of iterator `m` (with these arguments) means a shadow-MMU page exists. */
+  visitsShadowPages(m: IteratorModel, args: readonly { chain?: string }[]): boolean {
+    if (m.shadowPages) return true;
+    const head = m.headArg !== undefined ? args[m.headArg]?.chain : undefined;
+    return !!head && kvm.SHADOW_PAGE_LISTS.some((r) => r.test(head));
+  }
+
+  isInvalidationCounter(chain: string): boolean {
+    return kvm.INVALIDATION_COUNTERS.some((r) => r.test(chain));
+  }
+
+  /** For a dispatch-structure handler member: the member the dispatcher calls before it. */
+  dispatchBefore(member: string): string | undefined {
+    return kvm.DISPATCH_MEMBERS.find((d) => d.handler === member)?.before;
   }
 
   /** The documented entry contract of a function, if any. */

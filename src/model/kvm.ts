@@ -141,6 +141,7 @@ export const APIS: readonly ApiModel[] = [
   api('kvm_tdp_mmu_unmap_gfn_range', [{ kind: 'zap-range' }]),
   api('kvm_arch_pre_set_memory_attributes', []),
   api('kvm_zap_gfn_range', [{ kind: 'zap-range-self-protected' }]),
+  api('kvm_arch_flush_shadow_memslot', [{ kind: 'zap-range' }], 'zaps the SPTEs of a memslot being deleted or moved'),
 
   // --- yields -----------------------------------------------------------------------------------
   api('cond_resched_rwlock_write', [{ kind: 'yield', lock: { arg: 0 } }]),
@@ -206,6 +207,7 @@ export const APIS: readonly ApiModel[] = [
   api('gfn_to_rmap', [{ kind: 'rmap-access' }]),
   api('kvm_memslots_have_rmaps', [{ kind: 'rmap-guard' }]),
   api('kvm_shadow_root_allocated', [{ kind: 'rmap-guard' }]),
+  api('is_tdp_mmu_page', [{ kind: 'rmap-guard', when: false }], 'false: a shadow-MMU page, which exists only once the rmaps do'),
   api('memslot_rmap_alloc', [{ kind: 'rmap-alloc' }], 'x86: allocates a slot\'s rmap arrays (no-op for arrays already present)'),
 
   // --- assertions of a condition (seed 001: lockdep_assert_once(in_progress || lockdep_is_held(slots_lock))) ---
@@ -225,6 +227,18 @@ export const PUBLISH_TARGETS: readonly { chain: RegExp; object: string }[] = [
 
 /** Member chains of rmap arrays (the per-level pointers, `slot->arch.rmap[level]`, and their elements). */
 export const RMAP_CHAINS: readonly RegExp[] = [/(^|\.)arch\.rmap(\[\])*$/];
+
+/** The counter that kvm_mmu_invalidate_begin()/end() raise and lower (older: mmu_notifier_count). */
+export const INVALIDATION_COUNTERS: readonly RegExp[] = [/(^|\.)(mmu_invalidate_in_progress|mmu_notifier_count)$/];
+
+/**
+ * Dispatch structures whose dispatcher (__kvm_handle_hva_range(), kvm_handle_gfn_range())
+ * calls the `before` member under mmu_lock before the `handler` member for each range.
+ */
+export const DISPATCH_MEMBERS: readonly { handler: string; before: string }[] = [{ handler: 'handler', before: 'on_lock' }];
+
+/** Lists and hash chains that hold only shadow-MMU pages (TDP MMU pages live on tdp_mmu_roots). */
+export const SHADOW_PAGE_LISTS: readonly RegExp[] = [/(^|\.)arch\.(active_mmu_pages|zapped_obsolete_pages|mmu_page_hash\[\])$/];
 
 /** Member chains of rmap array *elements* (`slot->arch.rmap[level][idx]`): indexing needs the arrays to exist. */
 export const RMAP_ELEMENT_CHAINS: readonly RegExp[] = [/(^|\.)arch\.rmap\[\]\[\]$/];
@@ -291,11 +305,18 @@ export const ITERATORS: readonly IteratorModel[] = [
   { name: 'tdp_root_for_each_pte', kind: 'spte', cursorArg: 0 },
   { name: 'tdp_root_for_each_leaf_pte', kind: 'spte', cursorArg: 0 },
   { name: 'tdp_mmu_for_each_pte', kind: 'spte', cursorArg: 0 },
-  { name: 'for_each_shadow_entry', kind: 'spte', cursorArg: 2 },
-  { name: 'for_each_shadow_entry_using_root', kind: 'spte', cursorArg: 3 },
-  { name: 'for_each_shadow_entry_lockless', kind: 'spte', cursorArg: 2 },
+  // Shadow-MMU page-table walks and shadow-page hash lookups: only shadow (non-TDP-MMU) pages.
+  { name: 'for_each_shadow_entry', kind: 'spte', cursorArg: 2, shadowPages: true },
+  { name: 'for_each_shadow_entry_using_root', kind: 'spte', cursorArg: 3, shadowPages: true },
+  { name: 'for_each_shadow_entry_lockless', kind: 'spte', cursorArg: 2, shadowPages: true },
+  { name: 'for_each_valid_sp', kind: 'generic', cursorArg: 1, shadowPages: true },
+  { name: 'for_each_gfn_valid_sp', kind: 'generic', cursorArg: 1, shadowPages: true },
+  { name: 'for_each_gfn_valid_sp_with_gptes', kind: 'generic', cursorArg: 1, shadowPages: true },
   { name: 'for_each_rmap_spte', kind: 'rmap', cursorArg: 1 },
-  { name: 'for_each_slot_rmap_range', kind: 'rmap', cursorArg: 5, accessesRmaps: true },
+  {
+    name: 'for_each_slot_rmap_range', kind: 'rmap', cursorArg: 5, accessesRmaps: true,
+    calls: ['slot_rmap_walk_init', 'slot_rmap_walk_okay', 'slot_rmap_walk_next'],
+  },
 ];
 
 export const GUARD_CLASSES: readonly GuardClassModel[] = [

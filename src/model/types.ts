@@ -71,8 +71,12 @@ export type Effect =
   | { kind: 'free'; arg: number }
   | { kind: 'invalidate-begin' }
   | { kind: 'invalidate-end' }
-  /** Zaps SPTEs of a gfn range; needs mmu_invalidate_in_progress elevated. */
-  | { kind: 'zap-range' }
+  /**
+   * Zaps SPTEs of a gfn range; needs mmu_invalidate_in_progress elevated, or (memslot deletion)
+   * slots_lock held after an SRCU grace period. `afterSync`: a helper that zaps after its own
+   * synchronize_srcu(), so the caller only has to hold slots_lock.
+   */
+  | { kind: 'zap-range'; afterSync?: boolean }
   /** Zap that protects itself (takes mmu_lock and begins an invalidation internally). */
   | { kind: 'zap-range-self-protected' }
   /** May drop and re-take `lock` (yield point). */
@@ -92,8 +96,11 @@ export type Effect =
     }
   /** An access to an rmap array. */
   | { kind: 'rmap-access' }
-  /** Returns true only if all rmaps are visible (ends in a load-acquire of the rmap flag). */
-  | { kind: 'rmap-guard' }
+  /**
+   * Returns `when` (default true) only if all rmaps are visible: ends in a load-acquire of the
+   * rmap flag, or tells that a shadow-MMU page exists (shadow pages are created only after the rmaps).
+   */
+  | { kind: 'rmap-guard'; when?: boolean }
   /** Allocates (and stores) the rmap arrays of a memslot; they become visible to readers only via the rmap flag. */
   | { kind: 'rmap-alloc' }
   /** A lockdep assertion of an arbitrary condition (lockdep_assert(cond), lockdep_assert_once(cond)). */
@@ -137,6 +144,13 @@ export interface IteratorModel {
   yieldSafe?: boolean;
   /** Entering the loop indexes a memslot's rmap arrays (e.g. for_each_slot_rmap_range). */
   accessesRmaps?: boolean;
+  /**
+   * The loop visits shadow-MMU (non-TDP-MMU) pages or their SPTEs: inside it, a shadow page
+   * exists, so the rmaps do (they are allocated before the first shadow root).
+   */
+  shadowPages?: boolean;
+  /** Functions the macro's expansion calls (their only callers are hidden in the macro). */
+  calls?: string[];
 }
 
 /**

@@ -2,7 +2,8 @@
  * memslots-publish-without-sync — a new memslots array is published with
  * rcu_assign_pointer(kvm->memslots[...], ...) and then, before an SRCU grace
  * period on kvm->srcu, the old array is freed, reused (written), returned to the
- * caller, or the generation is finalised (seeds 002, 001).
+ * caller (seeds 002, 001). The generation finalised too early is reported by
+ * memslots-generation-order.
  *
  * Confidence: high. Known false-positive causes: an "old" pointer that the
  * analysis cannot tell apart from another memslots array (it follows local
@@ -18,7 +19,7 @@ export const rule: Rule = {
     id: 'memslots-publish-without-sync',
     severity: 'error',
     confidence: 'high',
-    summary: 'Old memslots freed, reused, returned or generation finalised before synchronize_srcu() after a publish',
+    summary: 'Old memslots freed, reused or returned before synchronize_srcu() after a publish',
     docs: 'docs/rules/memslots-publish-without-sync.md',
     seeds: [
       'Re: [PATCH 1/2] KVM: fix cache stale memslot info with correct mmio generation number',
@@ -31,7 +32,6 @@ export const rule: Rule = {
       free: '{what} frees the old memslots array {old} while SRCU readers may still use it: it was replaced at line {line} ({publish}) with no synchronize_srcu(&kvm->srcu) in between',
       reuse: '{what} writes into the old memslots array {old} while SRCU readers may still use it: it was replaced at line {line} ({publish}) with no synchronize_srcu(&kvm->srcu) in between',
       ret: 'returns the old memslots array {old} before an SRCU grace period: it was replaced at line {line} ({publish}); the caller can free or reuse it while readers still hold it',
-      generation: 'memslot generation finalised ({what}) before synchronize_srcu(&kvm->srcu) after the publish at line {line}: a fault that raced with the update can cache stale memslot info under the new generation',
     },
   },
   create(ctx) {
@@ -50,15 +50,8 @@ export const rule: Rule = {
         if (!s.published) return;
         const op = ev.op;
         if (op.k === 'write') {
-          if (ctx.model.isGenerationChain(op.chain) && op.base === s.published.value) {
-            ctx.report({
-              line: op.line, col: op.col, messageId: 'generation',
-              data: { what: op.text, ...publishData(s) },
-              related: [{ line: s.published.line, message: 'new memslots published here' }],
-              key: `generation|${op.text}|${s.published.text}`,
-              path: ev.path(),
-            });
-          } else if (oldVar(s, op.base)) {
+          // A generation store on the new array before the grace period is memslots-generation-order's.
+          if (oldVar(s, op.base)) {
             ctx.report({
               line: op.line, col: op.col, messageId: 'reuse',
               data: { what: op.text, old: op.base, ...publishData(s) },

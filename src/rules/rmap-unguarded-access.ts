@@ -32,7 +32,7 @@
  */
 import type { CallOp, CfgNode } from '../analyzer/ir.js';
 import type { Rule, RuleContext } from '../analyzer/rule-api.js';
-import { usesOf } from '../analyzer/references.js';
+import { effectChain, usesOf } from '../analyzer/references.js';
 import type { State } from '../analyzer/state.js';
 import type { PathStep } from '../types.js';
 
@@ -65,7 +65,7 @@ export const rule: Rule = {
     const self = ctx.fn.name;
     // A function that is itself modelled as an rmap access (gfn_to_rmap) is the access: its callers are checked.
     const isAccessorItself = ctx.model.effects(self).some((e) => e.kind === 'rmap-access');
-    const covered = isAccessorItself || usesOf(ctx.unit, self).length > 0;
+    const covered = isAccessorItself || usesOf(ctx.unit, model, self).length > 0;
 
     const report = (line: number, col: number, messageId: 'access' | 'via', data: Record<string, string>, key: string, path: () => PathStep[]): void => {
       ctx.report({ line, col, messageId, data, key, path: path(), confidence: ctx.fn.isStatic ? 'medium' : 'medium' });
@@ -112,12 +112,13 @@ export const rule: Rule = {
         }
         if (op.k !== 'call') return;
         for (const e of ev.effects) {
-          if (e.kind === 'access' && e.access === 'write' && e.chain) flagStore(ev, e.chain, e.order, op.line, op.col, op.text);
+          // Marked stores (WRITE_ONCE, smp_store_release) as written here; a helper's stores are checked in the helper.
+          if (e.kind === 'access' && e.access === 'write' && e.chain && model.api(op.name)) flagStore(ev, e.chain, e.order, op.line, op.col, op.text);
           if (e.kind !== 'rmap-access' || covered || pre.rmapGuard) continue;
           const modelled = model.api(op.name) !== undefined;
-          const reason = modelled ? '' : (ctx.unit.summary(op.name)?.reasons['rmap-access'] ?? 'accesses rmaps');
+          const reason = modelled ? '' : effectChain(ctx.unit, op.name, 'rmap-access');
           if (modelled) report(op.line, op.col, 'access', { what: `${op.name}()` }, `call|${op.name}`, ev.path);
-          else report(op.line, op.col, 'via', { what: `${op.name}()`, reason: `${op.name}() ${reason}` }, `via|${op.name}`, ev.path);
+          else report(op.line, op.col, 'via', { what: `${op.name}()`, reason }, `via|${op.name}`, ev.path);
         }
       },
       edge(ev) {

@@ -39,12 +39,70 @@ function isIdentChar(c: number): boolean {
 const NOT_CALLS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'do', 'case', 'defined']);
 
 export function indexFile(path: string, source: string): FileIndex {
-  const text = preprocessDirectives(source);
+  return { path, source, lines: source.split('\n'), functions: scanFunctions(preprocessDirectives(source), 0) };
+}
+
+/** A hunk's extent in both images (1-based, inclusive; empty ranges have end < start). */
+export interface HunkExtent {
+  oldStart: number;
+  oldEnd: number;
+  newStart: number;
+  newEnd: number;
+  /** A changed line is a preprocessor directive (forces a full re-index). */
+  directive: boolean;
+}
+
+/**
+ * The post-image index from the pre-image's, for a change with these hunks:
+ * functions that no hunk touches are reused with their lines shifted; only
+ * the regions between them that contain a hunk are scanned again. A change to
+ * a preprocessor directive re-indexes the whole file.
+ */
+export function reindex(pre: FileIndex, path: string, source: string, hunks: readonly HunkExtent[]): FileIndex {
+  if (hunks.length === 0 || hunks.some((h) => h.directive)) return indexFile(path, source);
+  const sorted = [...hunks].sort((a, b) => a.oldStart - b.oldStart);
+  const lines = source.split('\n');
+  const kept: FunctionSpan[] = [];
+  for (const sp of pre.functions) {
+    let delta = 0;
+    let dirty = false;
+    for (const h of sorted) {
+      if (h.oldStart > sp.endLine) break;
+      if (h.oldEnd < sp.startLine && h.oldEnd >= h.oldStart - 1) {
+        delta += (h.newEnd - h.newStart) - (h.oldEnd - h.oldStart);
+        continue;
+      }
+      dirty = true;
+      break;
+    }
+    if (!dirty) kept.push(delta ? { ...sp, startLine: sp.startLine + delta, endLine: sp.endLine + delta } : sp);
+  }
+  // Gaps between kept functions that contain a hunk's new lines are scanned again.
+  const out: FunctionSpan[] = [];
+  let prevEnd = 0;
+  const scanGap = (from: number, to: number): void => {
+    if (to < from) return;
+    if (!sorted.some((h) => h.newStart <= to + 1 && h.newEnd >= from - 1)) return;
+    const slice = lines.slice(from - 1, to).join('\n');
+    out.push(...scanFunctions(preprocessDirectives(slice), from - 1));
+  };
+  for (const sp of kept) {
+    scanGap(prevEnd + 1, sp.startLine - 1);
+    out.push(sp);
+    prevEnd = sp.endLine;
+  }
+  scanGap(prevEnd + 1, lines.length);
+  return { path, source, lines, functions: out };
+}
+
+/** Scan pass-1 text for function definitions; `lineOffset` is added to every line. */
+export function scanFunctions(text: string, lineOffset: number): FunctionSpan[] {
   const n = text.length;
   // Line start offsets for offset -> line.
   const lineStarts: number[] = [0];
   for (let i = 0; i < n; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const lineOf = (off: number): number => {
+  const lineOf = (off: number): number => lineOffset + lineIndex(off);
+  const lineIndex = (off: number): number => {
     let lo = 0;
     let hi = lineStarts.length - 1;
     while (lo < hi) {
@@ -132,7 +190,7 @@ export function indexFile(path: string, source: string): FileIndex {
       }
     }
   }
-  return { path, source, lines: source.split('\n'), functions };
+  return functions;
 }
 
 function makeSpan(text: string, headStart: number, headParen: number, end: number, lineOf: (o: number) => number): FunctionSpan | null {

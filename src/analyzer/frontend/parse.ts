@@ -5,10 +5,11 @@ import { createRequire } from 'node:module';
 import type TreeSitter from 'tree-sitter';
 import { preprocess, rewriteIterators, type ColumnMap, type IteratorTest, isIteratorName } from './preprocess.js';
 import type { FunctionSpan } from './index-file.js';
+import { PlainNode, toPlain } from './plain.js';
 
 const require = createRequire(import.meta.url);
 
-export type SyntaxNode = TreeSitter.SyntaxNode;
+export type SyntaxNode = PlainNode;
 export type Tree = TreeSitter.Tree;
 
 export interface FunctionInfo {
@@ -61,8 +62,8 @@ export class CParser {
    */
   parseFunction(span: FunctionSpan): ParsedFunction | null {
     const pre = rewriteIterators(span.text, this.isIterator);
-    const tree = this.parser.parse(pre.text, undefined, { bufferSize: Math.max(32 * 1024, pre.text.length * 2 + 16) });
-    const defs = collectFunctions(tree.rootNode);
+    const tree = this.parseText(pre.text);
+    const defs = collectFunctions(toPlain(tree, pre.text));
     const def = defs.find((d) => d.name === span.name) ?? defs[defs.length - 1];
     if (!def) return null;
     const offset = span.startLine - 1;
@@ -73,11 +74,15 @@ export class CParser {
     };
   }
 
+  private parseText(text: string): TreeSitter.Tree {
+    // The default input buffer is 32 KiB; only long texts need a bigger one.
+    return text.length < 16 * 1024 ? this.parser.parse(text) : this.parser.parse(text, undefined, { bufferSize: text.length * 2 + 16 });
+  }
+
   parse(path: string, source: string): ParsedFile {
     const pre = preprocess(source, this.isIterator);
-    // tree-sitter's default input callback chunks long strings; use a buffer size that fits the file.
-    const tree = this.parser.parse(pre.text, undefined, { bufferSize: Math.max(32 * 1024, pre.text.length * 2 + 16) });
-    const functions = collectFunctions(tree.rootNode);
+    const tree = this.parseText(pre.text);
+    const functions = collectFunctions(toPlain(tree, pre.text));
     return {
       path,
       source,

@@ -311,8 +311,9 @@ const TYPE_ARG = /([(,]\s*)((?:struct|union|enum)\s+\w+(?:\s*\*)*|(?:(?:unsigned
 
 function blankTypeArguments(text: string): string {
   // GNU case ranges `case A ... B:` and designated ranges `[A ... B]`: keep A, blank the rest.
-  text = text.replace(/(\bcase\s+[^:\n]*?)(\s*\.\.\.\s*[^:\n]*?)(?=:)/g, (_m, a: string, b: string) => a + ' '.repeat(b.length));
-  text = text.replace(/(\[[^\]\n]*?)(\s*\.\.\.\s*[^\]\n]*?)(?=\])/g, (_m, a: string, b: string) => a + ' '.repeat(b.length));
+  // Blank with spaces but keep newlines: a range split over two lines must not shift later lines.
+  text = text.replace(/(\bcase\s+[^:\n]*?)(\s*\.\.\.\s*[^:\n]*?)(?=:)/g, (_m, a: string, b: string) => a + b.replace(/[^\n]/g, ' '));
+  text = text.replace(/(\[[^\]\n]*?)(\s*\.\.\.\s*[^\]\n]*?)(?=\])/g, (_m, a: string, b: string) => a + b.replace(/[^\n]/g, ' '));
   return text.replace(TYPE_ARG, (m: string, lead: string, type: string) => {
     // `(void)`: an empty parameter list or a void cast, never a macro's type argument.
     if (type.trim() === 'void') return m;

@@ -567,21 +567,28 @@ function formatWitness(sm: StaticModel, rf: Rel, co: Rel, hb: Rel, env: Env): st
   const threadEvs = ev.filter((e) => e.thread >= 0);
   while (seq.length < threadEvs.length) {
     let pick: GEvent | undefined;
+    let fallback: GEvent | undefined;
     for (const e of threadEvs) {
       if (done.has(e.id)) continue;
       let ready = true;
       for (let j = 0; j < n && ready; j++) if (!done.has(j) && ev[j]!.thread >= 0 && closure.has(j, e.id)) ready = false;
       if (!ready) continue;
-      // Prefer the earliest-po event of the lowest thread.
-      pick = e;
-      break;
+      // Prefer an event whose program-order predecessors have all been shown.
+      let inOrder = true;
+      for (const p of threadEvs) if (p.thread === e.thread && p.po < e.po && !done.has(p.id)) inOrder = false;
+      if (inOrder) {
+        pick = e;
+        break;
+      }
+      fallback ??= e;
     }
+    pick ??= fallback;
     if (!pick) break;
     done.add(pick.id);
     seq.push(pick.id);
   }
   const lines: string[] = [];
-  lines.push('Execution (events in a happens-before-consistent order):');
+  lines.push('Execution (events in a happens-before-consistent order; a thread\'s events may appear out of program order where the LKMM lets them be reordered):');
   seq.forEach((id, i) => {
     const e = ev[id]!;
     const src = e.line ? ` (line ${e.line}: ${e.text})` : e.text ? ` (${e.text})` : '';

@@ -1,0 +1,232 @@
+/**
+ * End-to-end tests of the built binary (npm test builds dist/ first): temporary
+ * git repositories made by the tests, fixture patches, every output format.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateSarif } from '../src/report/sarif-schema.js';
+
+const ROOT = resolve(__dirname, '..');
+const BIN = join(ROOT, 'dist/src/cli/main.js');
+
+function kvmlint(args: string[], opts: { cwd?: string; input?: string } = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, input: opts.input, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@kvmlint.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+}
+
+interface JsonFinding {
+  rule: string;
+  file: string;
+  line: number;
+  function: string;
+  commit?: string;
+  preexisting: boolean;
+  fingerprint: string;
+}
+
+const BASE = `#include <linux/kvm_host.h>
+
+int vcpu_cache_gfn(struct kvm_vcpu *vcpu, gfn_t gfn, struct gfn_cache *c)
+{
+	struct kvm_memslots *slots = kvm_memslots(vcpu->kvm);
+	struct kvm_memory_slot *slot = __gfn_to_memslot(slots, gfn);
+
+	c->slot = slot;
+	c->gen = slots->generation;
+	return slot ? 0 : -ENOENT;
+}
+`;
+
+const TWICE = BASE.replace('\tc->slot = slot;\n', '\tc->slot = slot;\n\tc->gen2 = kvm_memslots(vcpu->kvm)->generation;\n');
+
+let repo: string;
+let commits: string[];
+
+beforeAll(() => {
+  expect(existsSync(BIN), 'run `npm run build` first (npm test does)').toBe(true);
+  repo = mkdtempSync(join(tmpdir(), 'kvmlint-cli-'));
+  git(repo, 'init', '-q', '-b', 'main');
+  mkdirSync(join(repo, 'virt/kvm'), { recursive: true });
+  const steps: [string, string][] = [
+    ['KVM: base', BASE],
+    ['KVM: also cache the generation twice', TWICE],
+    ['KVM: go back to one snapshot', BASE],
+  ];
+  commits = [];
+  for (const [msg, text] of steps) {
+    writeFileSync(join(repo, 'virt/kvm/cache.c'), text);
+    writeFileSync(join(repo, 'README'), msg);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', msg);
+    commits.push(git(repo, 'rev-parse', 'HEAD').trim());
+  }
+});
+
+afterAll(() => {
+  rmSync(repo, { recursive: true, force: true });
+});
+
+describe('kvmlint range', () => {
+  it('reports exactly the commit, function and line that add a second kvm_memslots()', () => {
+    const r = kvmlint(['range', `${commits[0]}..HEAD`, '--repo', repo, '--format', 'json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { findings: JsonFinding[]; errors: unknown[] };
+    expect(out.errors).toEqual([]);
+    const line = TWICE.split('\n').findIndex((l) => l.includes('c->gen2')) + 1;
+    expect(out.findings.map((f) => [f.rule, f.commit, f.file, f.function, f.line])).toEqual([
+      ['memslots-double-snapshot', commits[1], 'virt/kvm/cache.c', 'vcpu_cache_gfn', line],
+    ]);
+  });
+
+  it('the commit that removes it reports nothing', () => {
+    const r = kvmlint(['range', `${commits[1]}..${commits[2]}`, '--repo', repo, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { findings: unknown[] }).findings).toEqual([]);
+  });
+
+  it('a bad range is a one-line error and exit 2', () => {
+    const r = kvmlint(['range', 'nosuchrev..HEAD', '--repo', repo]);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/nosuchrev/);
+  });
+});
+
+describe('kvmlint staged', () => {
+  it('checks the index against HEAD (pre-commit hook)', () => {
+    writeFileSync(join(repo, 'virt/kvm/cache.c'), TWICE);
+    git(repo, 'add', 'virt/kvm/cache.c');
+    const bad = kvmlint(['staged', '--repo', repo, '--format', 'json']);
+    expect(bad.code).toBe(1);
+    const f = (JSON.parse(bad.stdout) as { findings: JsonFinding[] }).findings;
+    expect(f.map((x) => `${x.rule} ${x.function}`)).toEqual(['memslots-double-snapshot vcpu_cache_gfn']);
+    git(repo, 'checkout', '-q', 'HEAD', '--', 'virt/kvm/cache.c');
+    const good = kvmlint(['staged', '--repo', repo]);
+    expect(good.code).toBe(0);
+  });
+
+  it('a directory that is not a repo is exit 2 naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmlint-norepo-'));
+    const r = kvmlint(['staged', '--repo', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toContain(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('kvmlint check', () => {
+  it('analyses whole files; a missing file is an error that does not lose the others', () => {
+    const r = kvmlint(['check', 'fixtures/c/memslots-demo.c', 'fixtures/c/no-such-file.c', '--format', 'json']);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as { findings: JsonFinding[]; errors: { input: string; message: string }[] };
+    expect(out.findings.map((f) => `${f.rule} ${f.function}:${f.line}`)).toEqual(['memslots-double-snapshot fixture_dirty_gen:12']);
+    expect(out.errors.map((e) => e.input)).toEqual(['fixtures/c/no-such-file.c']);
+    expect(out.errors[0].message.split('\n')).toHaveLength(1);
+  });
+
+  it('text output is compiler style', () => {
+    const r = kvmlint(['check', 'fixtures/c/memslots-demo.c', '--no-color']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toMatch(/^fixtures\/c\/memslots-demo\.c:12:\d+: error: .* \[memslots-double-snapshot\]$/);
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+  });
+
+  it('SARIF output validates against the SARIF 2.1.0 schema', () => {
+    const r = kvmlint(['check', 'fixtures/c/memslots-demo.c', '--format', 'sarif']);
+    const v = validateSarif(r.stdout);
+    expect(v.errors).toEqual([]);
+    expect(v.valid).toBe(true);
+    const log = JSON.parse(r.stdout) as { runs: { results: { ruleId: string }[] }[] };
+    expect(log.runs[0].results.map((x) => x.ruleId)).toEqual(['memslots-double-snapshot']);
+  });
+
+  it('--rules selects rules; an unknown rule id is exit 2', () => {
+    expect(kvmlint(['check', 'fixtures/c/memslots-demo.c', '--rules', 'memslots-publish-without-sync']).code).toBe(0);
+    const r = kvmlint(['check', 'fixtures/c/memslots-demo.c', '--rules', 'no-such-rule']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no-such-rule');
+  });
+});
+
+describe('kvmlint patch', () => {
+  it('hunk-only: a mailed series without a tree (lower confidence)', () => {
+    const r = kvmlint(['patch', 'fixtures/demo/series.mbox', '--format', 'json']);
+    expect(r.code).toBe(1);
+    const f = (JSON.parse(r.stdout) as { findings: (JsonFinding & { confidence: string; patch: string })[] }).findings;
+    const ds = f.filter((x) => x.rule === 'memslots-double-snapshot');
+    expect(ds.map((x) => `${x.file}:${x.line} ${x.function}`)).toEqual(['virt/kvm/kvm_main.c:42 demo_read_slot_flags']);
+    expect(ds[0].confidence).toBe('medium');
+    expect(ds[0].patch).toContain('2/2');
+  });
+
+  it('reads a patch on stdin (b4 | kvmlint patch -)', () => {
+    const r = kvmlint(['patch', '-', '--format', 'json'], { input: readFileSync(join(ROOT, 'fixtures/demo/series.mbox'), 'utf8') });
+    expect(r.code).toBe(1);
+  });
+
+  it('--tree applies the patch onto a checkout and analyses whole functions', () => {
+    const tree = mkdtempSync(join(tmpdir(), 'kvmlint-tree-'));
+    git(tree, 'init', '-q', '-b', 'main');
+    mkdirSync(join(tree, 'fixtures/c'), { recursive: true });
+    writeFileSync(join(tree, 'fixtures/c/memslots-demo.c'), readFileSync(join(ROOT, 'fixtures/c/memslots-demo.c')));
+    git(tree, 'add', '-A');
+    git(tree, 'commit', '-q', '-m', 'base');
+    const withTree = kvmlint(['patch', 'fixtures/patches/free-before-sync.patch', '--tree', tree, '--format', 'json']);
+    expect(withTree.code).toBe(1);
+    const f = (JSON.parse(withTree.stdout) as { findings: JsonFinding[] }).findings;
+    expect(f.map((x) => `${x.rule} ${x.function}:${x.line}`)).toEqual(['memslots-publish-without-sync fixture_publish:25']);
+    // The pre-existing double snapshot in another function is not reported...
+    expect(f.some((x) => x.function === 'fixture_dirty_gen')).toBe(false);
+    // ...and the tree's work tree is untouched (a temporary worktree was used).
+    expect(git(tree, 'status', '--porcelain')).toBe('');
+    rmSync(tree, { recursive: true, force: true });
+  });
+
+  it('garbage input is one line naming the input, exit 2', () => {
+    const r = kvmlint(['patch', 'fixtures/patches/garbage.txt']);
+    expect(r.code).toBe(2);
+    const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('garbage.txt'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('kvmlint rules / explain / demo', () => {
+  it('lists every rule with id, severity and summary', () => {
+    const r = kvmlint(['rules']);
+    expect(r.code).toBe(0);
+    const ids = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    expect(ids).toContain('memslots-double-snapshot');
+    expect(ids).toContain('memslots-publish-without-sync');
+    for (const id of ids) expect(existsSync(join(ROOT, 'docs/rules', `${id}.md`)), `docs/rules/${id}.md`).toBe(true);
+  });
+
+  it('explain prints the path and the other side of each finding', () => {
+    const json = kvmlint(['check', 'fixtures/c/memslots-demo.c', '--format', 'json']);
+    const dir = mkdtempSync(join(tmpdir(), 'kvmlint-explain-'));
+    writeFileSync(join(dir, 'r.json'), json.stdout);
+    const r = kvmlint(['explain', '--json', join(dir, 'r.json'), '--litmus-out', join(dir, 'litmus')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\[1\/1\] fixtures\/c\/memslots-demo\.c:12/);
+    expect(r.stdout).toMatch(/path:\n\s+\d+ \| /);
+    expect(r.stdout).toMatch(/the other side:\n\s+fixtures\/c\/memslots-demo\.c:10: first snapshot/);
+    expect(existsSync(join(dir, 'litmus'))).toBe(true);
+    expect(readdirSync(join(dir, 'litmus')).filter((f) => f.endsWith('.litmus')).length).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the demo (npm start) shows real findings', () => {
+    const r = kvmlint(['demo', '--format', 'json']);
+    // demo prints one JSON document per part; take each and collect the rules
+    const rules = new Set<string>();
+    for (const m of r.stdout.matchAll(/"rule": "([^"]+)"/g)) rules.add(m[1]);
+    expect(rules.has('memslots-double-snapshot')).toBe(true);
+    expect(rules.has('memslots-publish-without-sync')).toBe(true);
+    expect(r.code).toBe(1);
+  });
+});
