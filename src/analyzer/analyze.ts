@@ -390,6 +390,21 @@ class Unit implements UnitView {
     return this.all;
   }
 
+  get spans(): readonly FunctionSpan[] {
+    return this.index.functions;
+  }
+
+  functionsMentioning(word: string): readonly LoweredFunction[] {
+    const re = new RegExp(`\\b${word.replace(/[^\w]/g, '')}\\b`);
+    const out: LoweredFunction[] = [];
+    for (const sp of this.index.functions) {
+      if (!re.test(sp.text)) continue;
+      const f = this.analyzer.lower(this.index, sp);
+      if (f) out.push(f);
+    }
+    return out;
+  }
+
   function(name: string): LoweredFunction | undefined {
     if (!this.loweredByName.has(name)) {
       const sp = this.spansByName.get(name);

@@ -158,6 +158,11 @@ export function transferOp(s0: State, op: Op, effects: readonly Resolved[], mode
       s = withFacts(s, { ...s.facts, [op.target]: s.facts[op.fromVar] });
     } else if (op.fromChain) {
       s = withFacts(s, { ...s.facts, [op.target]: { chain: op.fromChain.chain } });
+    } else if (op.target in s.facts) {
+      // Any other value (constant, arithmetic, a variable with no fact): what it held is gone.
+      const facts = { ...s.facts };
+      delete facts[op.target];
+      s = withFacts(s, facts);
     }
     return s;
   }
@@ -317,9 +322,16 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
     }
     case 'root-put':
     case 'root-free': {
-      // The variable's reference is gone (another put may free the root at any time): mark it dangling.
       const v = e.arg.ident;
       if (!v || (e.kind === 'root-free' && s.refs[v]?.kind === 'put')) return s;
+      if (e.kind === 'root-put' && e.returnsLast) {
+        // 5.10 API: the put never frees; the caller frees on the last reference (root-free).
+        if (!(v in s.refs) || s.refs[v].kind === 'put') return s;
+        const refs = { ...s.refs };
+        delete refs[v];
+        return { ...s, refs };
+      }
+      // The reference is gone (the put may have freed the root): mark the variable dangling.
       return { ...s, refs: { ...s.refs, [v]: { ...at, kind: 'put' } } };
     }
     case 'barrier':

@@ -723,3 +723,51 @@ export function displayLock(id: string | undefined): string {
   const i = id.indexOf('.');
   return i > 0 ? `${id.slice(0, i)}->${id.slice(i + 1)}` : id;
 }
+
+// ------------------------------------------------------------------ message passing
+
+export interface MpSide {
+  fn: string;
+  /** The data the flag publishes (e.g. the rmap arrays) and the flag itself. */
+  data: { loc: string; text: string; line: number };
+  flag: { loc: string; text: string; line: number; order: 'plain' | 'once' | 'release' | 'acquire' };
+}
+
+/**
+ * Message passing: the writer stores the data, then the flag; the reader loads
+ * the flag, then the data. Runs the LKMM: may the reader see the flag set and
+ * the data still initial?
+ */
+export function checkMessagePassing(name: string, writer: MpSide, reader: MpSide): LitmusCheck {
+  let data = litmusVar(writer.data.loc);
+  const flag = litmusVar(writer.flag.loc);
+  if (data === flag) data = `${data}_data`;
+  const at = (x: { text: string; line: number }): string => (x.line > 0 ? `${x.text} (line ${x.line})` : x.text);
+  const wOrder = writer.flag.order === 'acquire' ? 'once' : writer.flag.order;
+  const rOrder = reader.flag.order === 'release' ? 'once' : reader.flag.order;
+  const threads: AbstractThread[] = [
+    {
+      name: `${writer.fn}: ${at(writer.data)} ... ${at(writer.flag)}`,
+      accesses: [{ kind: 'store', variable: data, value: 1, order: 'once' }, { kind: 'store', variable: flag, value: 1, order: wOrder }],
+    },
+    {
+      name: `${reader.fn}: ${at(reader.flag)} ... ${at(reader.data)}`,
+      accesses: [{ kind: 'load', variable: flag, order: rOrder, register: 'r0' }, { kind: 'load', variable: data, order: 'once', register: 'r1' }],
+    },
+  ];
+  const comment = [
+    `kvmlint: message passing of ${data} through ${flag}.`,
+    `P0 = writer ${writer.fn}(): initialises ${data}, then sets ${flag} (${writer.flag.text}).`,
+    `P1 = reader ${reader.fn}(): reads ${flag} (${reader.flag.text}), then ${data}.`,
+    'exists: the reader sees the flag set but the data still initial.',
+  ].join('\n');
+  const text = buildLitmus(name, threads, '1:r0=1 /\\ 1:r1=0', comment);
+  const hit = litmusCache.get(text);
+  if (hit) return hit;
+  const r = runLitmus(text);
+  const out: LitmusCheck = { verdict: r.verdict, allowed: r.verdict === 'Sometimes' || r.verdict === 'Always', litmus: text };
+  if (r.witness) out.witness = r.witness;
+  if (litmusCache.size > 500) litmusCache.clear();
+  litmusCache.set(text, out);
+  return out;
+}

@@ -32,6 +32,14 @@ export interface UnitView {
   lines: readonly string[];
   functions: readonly LoweredFunction[];
   function(name: string): LoweredFunction | undefined;
+  /**
+   * Functions of the file whose text mentions `word` (an identifier, matched as a
+   * whole word), lowered on demand. Prefer this to `functions`, which lowers the
+   * whole file: in a diff only the touched functions are parsed otherwise.
+   */
+  functionsMentioning(word: string): readonly LoweredFunction[];
+  /** Every function of the file as index entries (name, lines, calls) without parsing. */
+  readonly spans: readonly { name: string; startLine: number; endLine: number; calls: readonly string[] }[];
   summary(name: string): Summary | undefined;
   /** Modelled effects of a callee: the model's table, else its summary in view. */
   effectsOf(name: string): readonly Effect[];

@@ -274,7 +274,8 @@ export class SummaryCollector implements RuleHandlers {
     // A full barrier on every path orders the caller's earlier stores; stores after it are exported below.
     this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined);
     for (const st of ev.state.mem.pendingStores) {
-      if (!st.base || !this.sharedBases.has(st.base)) continue;
+      // Updates of protocol variables are found where they are written (protocol.ts), with their direction.
+      if (!st.base || !this.sharedBases.has(st.base) || this.model.protocolVariable(st.chain)) continue;
       const key = `${st.base}.${st.chain}`;
       if (this.exitStores.has(key)) continue;
       this.exitStores.set(key, { kind: 'access', access: 'write', order: st.order === 'release' ? 'release' : 'once', arg: -1, fixed: { base: st.base, chain: st.chain } });

@@ -3,8 +3,52 @@
  * side (related locations) and, for barrier findings, the litmus test whose bad
  * outcome the memory model allows, with a witness execution.
  */
+import { z } from 'zod';
 import type { Finding, RunResult } from '../types.js';
 import { compareFindings } from '../types.js';
+
+/** Schema of a `--format json` result, as read back by `explain --json` (extra keys allowed). */
+const FindingSchema = z
+  .object({
+    rule: z.string(),
+    severity: z.enum(['error', 'warning', 'note']),
+    confidence: z.enum(['high', 'medium', 'low']),
+    file: z.string(),
+    line: z.number().int().nonnegative(),
+    column: z.number().int().nonnegative(),
+    function: z.string(),
+    message: z.string(),
+    related: z.array(z.object({ file: z.string(), line: z.number(), message: z.string() }).passthrough()),
+    commit: z.string().optional(),
+    patch: z.string().optional(),
+    preexisting: z.boolean(),
+    fingerprint: z.string(),
+    path: z.array(z.object({ line: z.number(), text: z.string() })).optional(),
+    litmus: z.string().optional(),
+    witness: z.string().optional(),
+  })
+  .passthrough();
+
+const ResultSchema = z.object({
+  findings: z.array(FindingSchema),
+  errors: z.array(z.object({ input: z.string(), message: z.string() })).default([]),
+});
+
+/** Parse a kvmlint JSON result; throws a one-line error naming what is wrong. */
+export function parseJsonResult(text: string): RunResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const r = ResultSchema.safeParse(data);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`not a kvmlint JSON result: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return r.data as RunResult;
+}
 
 export interface Explanation {
   text: string;

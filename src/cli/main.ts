@@ -13,7 +13,7 @@ import type { RunResult } from '../types.js';
 import { render, type Format } from '../report/index.js';
 import { ALL_RULES, selectRules } from '../rules/index.js';
 import { KVM_PATHS, runCheck, runPatch, runRange, runStaged, type RunOptions } from './run.js';
-import { explainResult } from './explain.js';
+import { explainResult, parseJsonResult } from './explain.js';
 import { runDemo } from './demo.js';
 import { litmusCommand } from './litmus-command.js';
 
@@ -180,10 +180,9 @@ export async function main(argv: string[]): Promise<number> {
       let result: RunResult;
       if (o.json) {
         try {
-          const data = JSON.parse(await readFile(o.json, 'utf8')) as RunResult;
-          result = { findings: data.findings ?? [], errors: data.errors ?? [] };
+          result = parseJsonResult(await readFile(o.json, 'utf8'));
         } catch (e) {
-          process.stderr.write(`kvmlint: ${o.json}: not a kvmlint JSON result (${(e as Error).message.split('\n')[0]})\n`);
+          process.stderr.write(`kvmlint: ${o.json}: ${(e as Error).message.split('\n')[0]}\n`);
           code = 2;
           return;
         }

@@ -53,8 +53,13 @@ export class Model {
       'mmu_invalidate_seq', 'indirect_shadow_pages', 'tdp_mmu_roots', ...kvm.PROTOCOL_VARIABLES.map((p) => p.chain.split('.').pop()!)].join('|')})\\b`,
   );
 
-  /** Source text that has a modelled effect without any modelled call: indexing rmap arrays. */
-  readonly effectfulText: RegExp = /\barch\s*\.\s*rmap\s*\[[^\]]*\]\s*\[/;
+  /**
+   * Source text that has a modelled effect without any modelled call: indexing rmap arrays;
+   * accessing a lockless-protocol variable (a read that decides or is returned, an update).
+   */
+  readonly effectfulText: RegExp = new RegExp(
+    `\\barch\\s*\\.\\s*rmap\\s*\\[[^\\]]*\\]\\s*\\[|\\b(${kvm.PROTOCOL_VARIABLES.map((p) => p.chain.split('.').pop()!).join('|')})\\b`,
+  );
 
   /** A loop macro whose entry or exit has a modelled effect (references, rmap access, shadow pages). */
   iteratorHasEffect(name: string): boolean {

@@ -288,6 +288,8 @@ export const ITERATORS: readonly IteratorModel[] = [
   { name: 'for_each_tdp_mmu_root_yield_safe', kind: 'tdp-root-yield-safe', cursorArg: 1, holdsRef: true, yieldSafe: true },
   { name: 'for_each_valid_tdp_mmu_root_yield_safe', kind: 'tdp-root-yield-safe', cursorArg: 1, holdsRef: true, yieldSafe: true },
   { name: '__for_each_tdp_mmu_root_yield_safe', kind: 'tdp-root-yield-safe', cursorArg: 1, holdsRef: true, yieldSafe: true },
+  // 5.16-6.2: walked the invalidated roots, same reference protocol.
+  { name: 'for_each_invalid_tdp_mmu_root_yield_safe', kind: 'tdp-root-yield-safe', cursorArg: 1, holdsRef: true, yieldSafe: true },
   { name: 'list_for_each_entry', kind: 'list', cursorArg: 0, headArg: 1 },
   { name: 'list_for_each_entry_rcu', kind: 'list', cursorArg: 0, headArg: 1 },
   { name: 'list_for_each_entry_reverse', kind: 'list', cursorArg: 0, headArg: 1 },

@@ -99,7 +99,7 @@ export const rule: Rule = {
         for (const a of all) {
           if (Math.abs(a.line - s.op.line) > WINDOW) continue;
           for (const c of a.chains) s.vars.add(c);
-          if (a.kvmState) s.kvmState = true;
+          if (a.kvmState && Math.abs(a.line - s.op.line) <= 4) s.kvmState = true;
         }
       }
       cache.set(fn, sites);

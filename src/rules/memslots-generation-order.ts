@@ -58,6 +58,8 @@ export const rule: Rule = {
     const snapCalls = new Map<number, { section: string; line: number; name: string }>();
     const genWrites: { base: string; snap: number; op: AccessOp }[] = [];
     const dataWrites: { base: string; snap: number; op: AccessOp }[] = [];
+    /** Publishes (by line) whose generation was stored before the grace period. */
+    const earlyFor = new Set<number>();
 
     const isGenWriteOf = (o: Op, value: string): boolean => o.k === 'write' && model.isGenerationChain(o.chain) && o.base === value;
 
@@ -103,7 +105,7 @@ export const rule: Rule = {
               }
             }
             // Grace period after a publish: the final store must follow on every path.
-            if (e.kind === 'sync' && e.domain === model.memslotsDomain && pre.published) {
+            if (e.kind === 'sync' && e.domain === model.memslotsDomain && pre.published && !earlyFor.has(pre.published.line)) {
               const value = pre.published.value;
               if (!mustFollow(fn, ev.node, op, (o) => isGenWriteOf(o, value))) {
                 ctx.report({
@@ -120,6 +122,8 @@ export const rule: Rule = {
         }
         if (op.k !== 'write') return;
         if (pre.published && model.isGenerationChain(op.chain) && op.base === pre.published.value) {
+          // One finding per mistake: the early store is the one to move, not also a missing final store.
+          earlyFor.add(pre.published.line);
           ctx.report({
             line: op.line, col: op.col, messageId: 'early',
             data: { what: op.text, line: pre.published.line },

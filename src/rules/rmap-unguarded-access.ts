@@ -18,7 +18,9 @@
  * calls or uses as a value therefore never reports its own accesses; only a root
  * (nothing in view reaches it) reports, at the line that reaches the access.
  *
- * Publisher side: a plain (or WRITE_ONCE) store to the rmap flag, or a
+ * Publisher side: a plain (or WRITE_ONCE) store to the rmap flag (the finding
+ * carries the LKMM message-passing litmus test, allocator vs reader, whose bad
+ * outcome the memory model allows; it is not reported if the LKMM forbids it), or a
  * store-release that can be followed by more rmap allocation in the same
  * function (the flag is up before every array exists).
  *
@@ -32,6 +34,7 @@
  */
 import type { CallOp, CfgNode } from '../analyzer/ir.js';
 import type { Rule, RuleContext } from '../analyzer/rule-api.js';
+import { checkMessagePassing } from '../analyzer/protocol.js';
 import { effectChain, usesOf } from '../analyzer/references.js';
 import type { State } from '../analyzer/state.js';
 import type { PathStep } from '../types.js';
@@ -74,12 +77,22 @@ export const rule: Rule = {
     const flagStore = (ev: { node: CfgNode; pre: State; path: () => PathStep[] }, chain: string, order: string, line: number, col: number, text: string): void => {
       if (!model.isRmapFlag(chain)) return;
       if (order !== 'release' && order !== 'mb') {
-        ctx.report({
+        // Message passing, allocator vs reader, run on the LKMM: report only an outcome it allows.
+        const mp = checkMessagePassing(
+          'rmap-flag-publish',
+          { fn: self, data: { loc: 'rmap', text: 'rmap arrays allocated', line: 0 }, flag: { loc: chain, text, line, order: order === 'plain' ? 'plain' : 'once' } },
+          { fn: 'kvm_memslots_have_rmaps() reader', data: { loc: 'rmap', text: 'gfn_to_rmap()', line: 0 }, flag: { loc: chain, text: 'smp_load_acquire()', line: 0, order: 'acquire' } },
+        );
+        if (!mp.allowed) return;
+        const r: Parameters<typeof ctx.report>[0] = {
           line, col, messageId: 'plainPublish', severity: 'error', confidence: 'high',
           data: { flag: chain, what: text },
           key: `plain|${chain}`,
           path: ev.path(),
-        });
+          litmus: mp.litmus,
+        };
+        if (mp.witness) r.witness = mp.witness;
+        ctx.report(r);
         return;
       }
       const later = allocReachableFrom(ctx, ev.node);

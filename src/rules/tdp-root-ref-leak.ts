@@ -53,7 +53,7 @@ export const rule: Rule = {
       doublePut:
         '\'{root}\' is put at line {line} and then the loop continues: {macro}() puts the previous root itself when it advances, so the reference is dropped twice; only an early exit (break/goto/return) must put it',
       putThenNext:
-        '\'{root}\' is put at line {line} and then {macro}() advances by reading \'{root}\'\'s list link: the root may have been freed by that put (use after free); use a yield-safe root iterator, which takes the next reference before putting the previous root',
+        '{what} releases \'{root}\' at line {line} and then {macro}() advances by reading \'{root}\'\'s list link: the root may be freed by then (use after free); use a yield-safe root iterator, which takes the next reference before putting the previous root',
       putTwice: '\'{root}\' is put twice on this path (first at line {line})',
     },
   },
@@ -137,7 +137,7 @@ export const rule: Rule = {
           if (!v || ref?.kind !== 'put') return;
           ctx.report({
             line: ref.line, col: ref.col, messageId: 'putThenNext',
-            data: { root: v, line: ref.line, macro: l.macro! },
+            data: { root: v, line: ref.line, macro: l.macro!, what: `${ref.text.replace(/\(.*$/s, '').trim()}()` },
             related: [{ line: l.line, message: `${l.macro}() reads the next entry from '${v}' here` }],
             key: `putThenNext|${v}|${ref.text}`,
             path: ev.path(),

@@ -121,7 +121,7 @@ export const rule: Rule = {
 
     /** lockdep_assert(in_progress || lockdep_is_held(&kvm->slots_lock)): slots_lock alone accepted. */
     function checkAssert(op: CallOp, nodeOps: readonly Op[]): void {
-      const cond = op.args[0]?.text ?? '';
+      const cond = (op.args[0]?.text ?? '').replace(/\/\*[^]*?\*\/|\/\/[^\n]*/g, ' ');
       const disjuncts = topLevelOr(cond);
       if (disjuncts.length < 2) return;
       const mentionsCounter = nodeOps.some((o) => (o.k === 'read') && model.isInvalidationCounter(o.chain) && cond.includes(o.text));

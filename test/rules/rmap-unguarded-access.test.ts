@@ -104,6 +104,8 @@ out:
       const f = run(code);
       expect(brief(f)).toEqual([`${RULE} bad_publish_plain:${lineOf(code, 'BAD')}`]);
       expect(f[0].confidence).toBe('high');
+      expect(f[0].litmus).toContain('smp_load_acquire(shadow_root_allocated)');
+      expect(f[0].litmus).toContain('exists (1:r0=1 /\\ 1:r1=0)');
     });
 
     it('WRITE_ONCE() of the flag is not a release either', () => {
