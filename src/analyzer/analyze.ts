@@ -65,6 +65,16 @@ export class Analyzer {
     this.parser = new CParser();
   }
 
+  private readonly shared = new BoundedMap<string, unknown>(2_000);
+
+  /** Memo for pure functions of a key, shared by all files this Analyzer sees. */
+  sharedMemo<T>(key: string, compute: () => T): T {
+    if (this.shared.has(key)) return this.shared.get(key) as T;
+    const v = compute();
+    this.shared.set(key, v);
+    return v;
+  }
+
   index(path: string, source: string): FileIndex {
     const key = `${path}\0${createHash('sha1').update(source).digest('hex')}`;
     let idx = this.indexes.get(key);
@@ -388,6 +398,19 @@ class Unit implements UnitView {
       }
     }
     return this.all;
+  }
+
+  private readonly memos = new Map<string, unknown>();
+
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const v = compute();
+    this.memos.set(key, v);
+    return v;
+  }
+
+  sharedMemo<T>(key: string, compute: () => T): T {
+    return this.analyzer.sharedMemo(key, compute);
   }
 
   get spans(): readonly FunctionSpan[] {

@@ -9,6 +9,7 @@
  *
  *   n3 branch L12 "if (!slot)" [call gfn_to_memslot(kvm, gfn)@9] -> true:n4 false:n5
  *
+ * `in:0.1` lists the loops (iterator or C loop ids, outermost first) a node is in.
  * Ops: `call name(args)` (`=> v` when the result is stored), `read base.chain`,
  * `write base.chain` (`rmw` for x++ / x += y), `assign v`, `guard+ cls(args)`,
  * `guard- cls(args)`. Each op ends in `@col`, or `@line:col` when it is not on
@@ -50,6 +51,7 @@ function nodeLine(n: CfgNode, num: Map<number, number>, reachable: boolean): str
     const t = n.test.callId !== undefined ? `?call#${n.test.callId}` : n.test.var !== undefined ? `?${n.test.var}` : '?';
     parts.push(t);
   }
+  if (n.loops.length) parts.push(`in:${n.loops.join('.')}`);
   if (n.ops.length) parts.push(`[${n.ops.map((o) => opText(o, n.line)).join('; ')}]`);
   if (!reachable) parts.push('unreachable');
   if (n.succs.length) {

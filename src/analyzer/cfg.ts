@@ -65,6 +65,8 @@ class Builder {
   private readonly labelScopes = new Map<string, number[]>();
   /** Start offset of each label's statement (known before any goto is lowered, unlike labelScopes). */
   private readonly labelPos = new Map<string, number>();
+  /** Cleanup chains of gotos lowered before their label (backward gotos): their loops are set at the end. */
+  private readonly pendingGotoCleanups: { label: string; from: number; to: number }[] = [];
   /** Loops that contain each label (known once the label is lowered; gotos are mostly forward). */
   private readonly labelLoops = new Map<string, number[]>();
   private readonly callees = new Set<string>();
@@ -92,6 +94,10 @@ class Builder {
     // Labels first so that gotos in either direction resolve.
     this.collectLabels(fn.body);
     const bodyEntry = this.stmt(fn.body, exit.id);
+    for (const p of this.pendingGotoCleanups) {
+      const loops = this.labelLoops.get(p.label) ?? [];
+      for (let id = p.from; id !== p.to && this.nodes[id].kind === 'cleanup'; id = this.nodes[id].succs[0].to) this.nodes[id].loops = [...loops];
+    }
     const entry = this.newNode('entry', fn.startLine, fn.name);
     this.edge(entry.id, bodyEntry);
     return {
@@ -532,6 +538,7 @@ class Builder {
     const pos = this.labelPos.get(label);
     const staysHeld = (s: Scope): boolean => labelGuards.has(s.id) || (pos !== undefined && !!s.region && pos >= s.region[0] && pos < s.region[1]);
     const entry = this.cleanupsTo(target, (s) => !staysHeld(s), this.labelLoops.get(label) ?? []);
+    if (!this.labelLoops.has(label) && this.labels.has(label)) this.pendingGotoCleanups.push({ label, from: entry, to: target });
     const node = this.newNode('nop', this.line(n), this.short(n));
     node.jump = 'goto';
     this.edge(node.id, entry);

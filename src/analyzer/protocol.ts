@@ -109,7 +109,6 @@ function lockDelta(op: Op, unit: UnitView, model: Model): { take: string[]; drop
   return { take, drop };
 }
 
-const flowCache = new WeakMap<LoweredFunction, WeakMap<UnitView, FnFlow>>();
 
 /**
  * Path-insensitive must-facts of a function (cached per function and unit),
@@ -117,10 +116,10 @@ const flowCache = new WeakMap<LoweredFunction, WeakMap<UnitView, FnFlow>>();
  * (top), null = no barrier on some path, a site = a full barrier on every path.
  */
 export function flowOf(fn: LoweredFunction, unit: UnitView, model: Model): FnFlow {
-  let byUnit = flowCache.get(fn);
-  if (!byUnit) flowCache.set(fn, (byUnit = new WeakMap()));
-  const cached = byUnit.get(unit);
-  if (cached) return cached;
+  return unit.memo(`flow:${fn.name}@${fn.startLine}:${fn.hash}`, () => computeFlow(fn, unit, model));
+}
+
+function computeFlow(fn: LoweredFunction, unit: UnitView, model: Model): FnFlow {
   const n = fn.nodes.length;
   const preds: number[][] = fn.nodes.map(() => []);
   for (const node of fn.nodes) for (const e of node.succs) preds[e.to].push(node.id);
@@ -188,9 +187,7 @@ export function flowOf(fn: LoweredFunction, unit: UnitView, model: Model): FnFlo
       }
     }
   }
-  const flow: FnFlow = { barrierIn, barrierOut, locksIn };
-  byUnit.set(unit, flow);
-  return flow;
+  return { barrierIn, barrierOut, locksIn };
 }
 
 /** Barrier state right before op #idx of a node: the last full barrier on every path, or null. */
@@ -335,17 +332,30 @@ export function opAccesses(unit: UnitView, op: Op): { access: 'read' | 'write' |
   return out;
 }
 
-const sitesCache = new WeakMap<UnitView, Map<string, { reads: ProtocolRead[]; writes: ProtocolWrite[] }>>();
 
 /** All reads and writes of a protocol variable in the functions in view. */
 export function protocolSites(unit: UnitView, model: Model, pv: ProtocolVariable): { reads: ProtocolRead[]; writes: ProtocolWrite[] } {
-  let byVar = sitesCache.get(unit);
-  if (!byVar) sitesCache.set(unit, (byVar = new Map()));
-  const hit = byVar.get(pv.chain);
-  if (hit) return hit;
+  return unit.memo(`protocolSites:${pv.chain}`, () => computeSites(unit, model, pv));
+}
+
+function computeSites(unit: UnitView, model: Model, pv: ProtocolVariable): { reads: ProtocolRead[]; writes: ProtocolWrite[] } {
   const reads: ProtocolRead[] = [];
   const writes: ProtocolWrite[] = [];
-  for (const fn of unit.functions) {
+  // Only functions whose text names the variable, or that call (transitively) one that does, can access it.
+  const member = pv.chain.split('.').pop()!;
+  const direct = unit.functionsMentioning(member);
+  const names = new Set(direct.map((f) => f.name));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const sp of unit.spans) {
+      if (!names.has(sp.name) && sp.calls.some((c) => names.has(c))) {
+        names.add(sp.name);
+        changed = true;
+      }
+    }
+  }
+  const fns = [...direct, ...[...names].filter((n) => !direct.some((f) => f.name === n)).map((n) => unit.function(n)).filter((f): f is LoweredFunction => !!f)];
+  for (const fn of fns) {
     let flow: FnFlow | undefined;
     for (const node of fn.nodes) {
       node.ops.forEach((op, idx) => {
@@ -377,9 +387,7 @@ export function protocolSites(unit: UnitView, model: Model, pv: ProtocolVariable
       });
     }
   }
-  const out = { reads, writes };
-  byVar.set(pv.chain, out);
-  return out;
+  return { reads, writes };
 }
 
 /**
@@ -450,14 +458,25 @@ function sideThread(s: SbSide, storeVar: string, loadVar: string): AbstractThrea
   return { name: `${where}: ${at(s.store)} ... ${at(s.load)}${s.fence ? `, ${at(s.fence)}` : ''}`, accesses };
 }
 
-const litmusCache = new Map<string, LitmusCheck>();
+/** Memoisation hook for litmus verdicts (pure in the litmus text): `UnitView.sharedMemo`. */
+export type LitmusMemo = (key: string, compute: () => LitmusCheck) => LitmusCheck;
+
+function runChecked(text: string, memo: LitmusMemo | undefined): LitmusCheck {
+  const compute = (): LitmusCheck => {
+    const r = runLitmus(text);
+    const out: LitmusCheck = { verdict: r.verdict, allowed: r.verdict === 'Sometimes' || r.verdict === 'Always', litmus: text };
+    if (r.witness) out.witness = r.witness;
+    return out;
+  };
+  return memo ? memo(`litmus:${text}`, compute) : compute();
+}
 
 /**
  * Store buffering between a lockless reader (stores A, then loads V) and a
  * writer (stores V, then loads A). Runs the LKMM and says whether both loads
  * may return the initial values.
  */
-export function checkStoreBuffering(name: string, reader: SbSide, writer: SbSide): LitmusCheck {
+export function checkStoreBuffering(name: string, reader: SbSide, writer: SbSide, memo?: LitmusMemo): LitmusCheck {
   let a = litmusVar(reader.store.loc);
   const v = litmusVar(reader.load.loc);
   if (a === v) a = `${a}_data`;
@@ -468,14 +487,7 @@ export function checkStoreBuffering(name: string, reader: SbSide, writer: SbSide
     'exists: both read the old values, i.e. the reader skips the update and the writer misses the store.',
   ].join('\n');
   const text = buildLitmus(name, [sideThread(reader, a, v), sideThread(writer, v, a)], `0:r0=0 /\\ 1:r0=0`, comment);
-  const hit = litmusCache.get(text);
-  if (hit) return hit;
-  const r = runLitmus(text);
-  const out: LitmusCheck = { verdict: r.verdict, allowed: r.verdict === 'Sometimes' || r.verdict === 'Always', litmus: text };
-  if (r.witness) out.witness = r.witness;
-  if (litmusCache.size > 500) litmusCache.clear();
-  litmusCache.set(text, out);
-  return out;
+  return runChecked(text, memo);
 }
 
 // ------------------------------------------------------------------ misc
@@ -636,7 +648,7 @@ export function readerSideFindings(unit: UnitView, model: Model, fn: LoweredFunc
       load: { loc: r.pv.chain, text: r.read.fn === fn.name ? r.read.text : `${r.read.text} in ${r.read.fn}()`, line: r.read.line },
     };
     if (fence) reader.fence = { position: fence.position, text: fence.text, line: fence.line };
-    const check = checkStoreBuffering(`kvmlint-sb-${litmusVar(r.pv.chain)}`, reader, w.side);
+    const check = checkStoreBuffering(`kvmlint-sb-${litmusVar(r.pv.chain)}`, reader, w.side, (k, c) => unit.sharedMemo(k, c));
     if (!check.allowed) continue;
     const f: ReaderSideFinding = {
       kind: fence ? 'misplaced' : 'missing',
@@ -694,7 +706,7 @@ export function writerSideFindings(unit: UnitView, model: Model, fn: LoweredFunc
       load: { loc: partner, text: `later read of ${partnerText}`, line: 0 },
     };
     if (before) writer.fence = { position: 'before-store', text: before.text, line: before.line };
-    const check = checkStoreBuffering(`kvmlint-sb-${litmusVar(pv.chain)}`, reader, writer);
+    const check = checkStoreBuffering(`kvmlint-sb-${litmusVar(pv.chain)}`, reader, writer, (k, c) => unit.sharedMemo(k, c));
     if (!check.allowed) continue;
     const f: WriterSideFinding = {
       kind: before ? 'misplaced' : 'missing',
@@ -738,7 +750,7 @@ export interface MpSide {
  * the flag, then the data. Runs the LKMM: may the reader see the flag set and
  * the data still initial?
  */
-export function checkMessagePassing(name: string, writer: MpSide, reader: MpSide): LitmusCheck {
+export function checkMessagePassing(name: string, writer: MpSide, reader: MpSide, memo?: LitmusMemo): LitmusCheck {
   let data = litmusVar(writer.data.loc);
   const flag = litmusVar(writer.flag.loc);
   if (data === flag) data = `${data}_data`;
@@ -762,12 +774,5 @@ export function checkMessagePassing(name: string, writer: MpSide, reader: MpSide
     'exists: the reader sees the flag set but the data still initial.',
   ].join('\n');
   const text = buildLitmus(name, threads, '1:r0=1 /\\ 1:r1=0', comment);
-  const hit = litmusCache.get(text);
-  if (hit) return hit;
-  const r = runLitmus(text);
-  const out: LitmusCheck = { verdict: r.verdict, allowed: r.verdict === 'Sometimes' || r.verdict === 'Always', litmus: text };
-  if (r.witness) out.witness = r.witness;
-  if (litmusCache.size > 500) litmusCache.clear();
-  litmusCache.set(text, out);
-  return out;
+  return runChecked(text, memo);
 }

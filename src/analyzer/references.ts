@@ -17,43 +17,35 @@ export interface FunctionUse {
   member?: string;
 }
 
-const cache = new WeakMap<UnitView, Map<string, FunctionUse[]>>();
-
-function build(unit: UnitView, iterCalls: (macro: string) => readonly string[]): Map<string, FunctionUse[]> {
-  const names = new Set(unit.functions.map((f) => f.name));
-  const out = new Map<string, FunctionUse[]>();
-  const add = (name: string | undefined, u: FunctionUse): void => {
-    if (!name || !names.has(name) || name === u.user.name) return;
-    const list = out.get(name) ?? [];
-    list.push(u);
-    out.set(name, list);
-  };
-  for (const f of unit.functions) {
-    for (const n of f.nodes) {
-      if (n.iter) for (const c of iterCalls(n.iter.macro)) add(c, { user: f, line: n.line, how: 'call' });
-      for (const op of n.ops) {
-        if (op.k === 'call') {
-          add(op.name, { user: f, line: op.line, how: 'call' });
-          for (const a of op.args) add(a.ident, { user: f, line: op.line, how: 'value' });
-        } else if (op.k === 'write' && op.rhs?.ident) {
-          add(op.rhs.ident, { user: f, line: op.line, how: 'value', member: op.chain });
-        } else if (op.k === 'assign' && op.fromVar) {
-          add(op.fromVar, { user: f, line: op.line, how: 'value' });
+/** Uses of `name` by other functions in view (only functions whose text can reach it are parsed). */
+export function usesOf(unit: UnitView, model: Model, name: string): readonly FunctionUse[] {
+  return unit.memo(`usesOf:${name}`, () => {
+    const out: FunctionUse[] = [];
+    // Functions that name it, or use an iterator macro that calls it.
+    const words = new Set([name]);
+    for (const sp of unit.spans) for (const c of sp.calls) if ((model.iterator(c).calls ?? []).includes(name)) words.add(c);
+    const seen = new Set<LoweredFunction>();
+    for (const w of [...words].sort()) {
+      for (const f of unit.functionsMentioning(w)) {
+        if (seen.has(f) || f.name === name) continue;
+        seen.add(f);
+        for (const n of f.nodes) {
+          if (n.iter && (model.iterator(n.iter.macro).calls ?? []).includes(name)) out.push({ user: f, line: n.line, how: 'call' });
+          for (const op of n.ops) {
+            if (op.k === 'call') {
+              if (op.name === name) out.push({ user: f, line: op.line, how: 'call' });
+              for (const a of op.args) if (a.ident === name) out.push({ user: f, line: op.line, how: 'value' });
+            } else if (op.k === 'write' && op.rhs?.ident === name) {
+              out.push({ user: f, line: op.line, how: 'value', member: op.chain });
+            } else if (op.k === 'assign' && op.fromVar === name) {
+              out.push({ user: f, line: op.line, how: 'value' });
+            }
+          }
         }
       }
     }
-  }
-  return out;
-}
-
-/** Uses of `name` by other functions in view. */
-export function usesOf(unit: UnitView, model: Model, name: string): readonly FunctionUse[] {
-  let m = cache.get(unit);
-  if (!m) {
-    m = build(unit, (macro) => model.iterator(macro).calls ?? []);
-    cache.set(unit, m);
-  }
-  return m.get(name) ?? [];
+    return out;
+  });
 }
 
 /**

@@ -38,6 +38,10 @@ export interface UnitView {
    * whole file: in a diff only the touched functions are parsed otherwise.
    */
   functionsMentioning(word: string): readonly LoweredFunction[];
+  /** Memoise a value for the lifetime of this file analysis (replaces module-level caches). */
+  memo<T>(key: string, compute: () => T): T;
+  /** Memoise a pure function of `key` for the lifetime of the Analyzer (bounded; e.g. litmus verdicts). */
+  sharedMemo<T>(key: string, compute: () => T): T;
   /** Every function of the file as index entries (name, lines, calls) without parsing. */
   readonly spans: readonly { name: string; startLine: number; endLine: number; calls: readonly string[] }[];
   summary(name: string): Summary | undefined;

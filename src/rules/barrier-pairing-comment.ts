@@ -67,6 +67,14 @@ export const rule: Rule = {
     const unit = ctx.unit;
     const model = ctx.model;
     const cache = new Map<LoweredFunction, BarrierSite[]>();
+    /** Functions of the file that call a barrier-class API (found on the index; only those are parsed). */
+    const withBarriers = (): readonly LoweredFunction[] =>
+      unit.memo('barrier-pairing-comment:with-barriers', () =>
+        unit.spans
+          .filter((sp) => sp.calls.some((c) => model.api(c)?.effects.some((e) => barrierClass(e) !== undefined)))
+          .map((sp) => unit.function(sp.name))
+          .filter((f): f is LoweredFunction => !!f),
+      );
     /** Barrier calls of a function with the member chains accessed near them. */
     const barriersOf = (fn: LoweredFunction): BarrierSite[] => {
       const hit = cache.get(fn);
@@ -147,7 +155,7 @@ export const rule: Rule = {
     /** Other functions in view with a barrier that pairs with `me` on a shared variable. */
     const pairsInView = (me: BarrierSite, except: Set<string>): { site: BarrierSite; vars: string[] }[] => {
       const out: { site: BarrierSite; vars: string[] }[] = [];
-      for (const g of unit.functions) {
+      for (const g of withBarriers()) {
         if (except.has(g.name)) continue;
         for (const b of barriersOf(g)) {
           if (b.op.line === me.op.line && g === me.fn) continue;

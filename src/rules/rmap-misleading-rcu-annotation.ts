@@ -80,14 +80,16 @@ export const rule: Rule = {
   },
 };
 
-const cache = new WeakMap<UnitView, { annotated?: number; synced: boolean }>();
 
 /** Whether the unit annotates rmaps with RCU at all, and whether some rmap assignment is followed by a grace period. */
 function rcuWriters(unit: UnitView, model: Model): { annotated?: number; synced: boolean } {
-  const hit = cache.get(unit);
-  if (hit) return hit;
+  return unit.memo('rmap-rcu-writers', () => computeRcuWriters(unit, model));
+}
+
+function computeRcuWriters(unit: UnitView, model: Model): { annotated?: number; synced: boolean } {
   const out: { annotated?: number; synced: boolean } = { synced: false };
-  for (const f of unit.functions) {
+  // Only functions naming an rmap can assign or dereference one.
+  for (const f of unit.functionsMentioning('rmap')) {
     for (const n of f.nodes) {
       for (const op of n.ops) {
         if (op.k !== 'call') continue;
@@ -102,7 +104,6 @@ function rcuWriters(unit: UnitView, model: Model): { annotated?: number; synced:
       }
     }
   }
-  cache.set(unit, out);
   return out;
 }
 

@@ -82,6 +82,7 @@ export const rule: Rule = {
           'rmap-flag-publish',
           { fn: self, data: { loc: 'rmap', text: 'rmap arrays allocated', line: 0 }, flag: { loc: chain, text, line, order: order === 'plain' ? 'plain' : 'once' } },
           { fn: 'kvm_memslots_have_rmaps() reader', data: { loc: 'rmap', text: 'gfn_to_rmap()', line: 0 }, flag: { loc: chain, text: 'smp_load_acquire()', line: 0, order: 'acquire' } },
+          (k, c) => ctx.unit.sharedMemo(k, c),
         );
         if (!mp.allowed) return;
         const r: Parameters<typeof ctx.report>[0] = {

@@ -18,7 +18,7 @@
 import { T, fmtVal, type TEvent, type Trace } from './events.js';
 import { buildStatic, checkExecution, type GEvent, type StaticModel } from './lkmm.js';
 import { Rel } from './relation.js';
-import { TooLarge, compileThread, enumerateTraces, storeSeeds, type ThreadProgram } from './thread.js';
+import { SYM, TooLarge, compileThread, enumerateTraces, storeSeeds, type ThreadProgram } from './thread.js';
 import { UnsupportedError, type Cond, type CondAtom, type LitmusResult, type LitmusTest, type Val } from './types.js';
 
 export interface RunOptions {
@@ -78,18 +78,20 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   // Seed the domains with what stores may write on any path (herd7 explores
   // every control path, even those whose condition no value yet satisfies).
   const seeds = storeSeeds(progs);
-  // herd7 leaves values fixed only by a dependency cycle ("thin air")
-  // unsolved, so the final condition can pick them: seed computed locations
-  // with the condition's constants as well.
-  condLiterals(test.condition, seeds.literals);
-  if (test.filter) condLiterals(test.filter, seeds.literals);
-  const seedLoc = (l: string, s: { values: Set<Val>; computed: boolean }): void => {
+  // herd7 never invents a value: a read's value is the value of the write
+  // it reads from, and a write's value is computed from reads already
+  // determined. The final condition's constants are *not* values (a
+  // thin-air "42" is unreachable); values fixed only by an rf cycle of
+  // plain copies are herd7's symbolic value (SYM), other cyclic values are
+  // rejected per candidate (see `wellFounded`).
+  const seedLoc = (l: string, s: { values: Set<Val>; computed: boolean; copies: boolean }): void => {
     const d = domains.get(l)!;
     const add = (v: Val): void => {
       if (!d.includes(v)) d.push(v);
     };
     s.values.forEach(add);
     if (s.computed) seeds.literals.forEach(add);
+    if (s.copies) add(SYM);
   };
   for (const [l, s] of seeds.byLoc) {
     if (l === '*') for (const l2 of locations) seedLoc(l2, s);
@@ -265,6 +267,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
     }
     const sm = buildStatic(ev);
     const n = ev.length;
+    const wf = valueDeps(ev);
     const idx = new Array<number>(perLoc.length).fill(0);
     const finalOf = new Map<string, Val>();
     for (;;) {
@@ -280,7 +283,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
         const last = ev[o.co[o.co.length - 1]!]!;
         finalOf.set(last.loc!, last.val!);
       });
-      const res = checkExecution(sm, rf, co, true);
+      const res = wf && !wellFounded(ev, wf, perLoc, idx) ? { allowed: false, datarace: false, hb: undefined } : checkExecution(sm, rf, co, true);
       if (res.allowed) {
         const env: Env = { traces: full, progs, finalOf, locations: usedLocs };
         if (!test.filter || evalCond(test.filter, env)) {
@@ -434,6 +437,73 @@ function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[], firstOnly: bo
   // Reads of a location with no RMW partner written (e.g. failed RMWs) are handled as free reads.
   dfs();
   return out;
+}
+
+// ------------------------------------------------------ value solving ---
+
+/**
+ * Per event, the events whose values it needs (global ids): for a write, the
+ * reads its value and address depend on; for a read, the reads its address
+ * depends on. undefined when no write depends on a read (no value cycle is
+ * possible, every candidate is well founded).
+ */
+function valueDeps(ev: GEvent[]): number[][] | undefined {
+  const base = new Map<number, number>();
+  for (const e of ev) if (e.thread >= 0 && !base.has(e.thread)) base.set(e.thread, e.id);
+  let any = false;
+  const deps = ev.map((e) => {
+    if (e.thread < 0) return [];
+    const b0 = base.get(e.thread)!;
+    if (e.kind === 'W' && e.data.length) any = true;
+    const ids = e.addr.map((d) => b0 + d);
+    if (e.kind === 'W') for (const d of e.data) ids.push(b0 + d);
+    return ids;
+  });
+  return any ? deps : undefined;
+}
+
+/**
+ * herd7's equation solving for one candidate: every read with a concrete
+ * value must get it from a write whose value (and address) is computed from
+ * reads that are themselves determined, without going round an rf cycle.
+ * Reads of the symbolic value are the free `var = var` classes herd7 keeps
+ * (computations on them were already discarded per path). Executions whose
+ * concrete values only hold up by circular justification (thin air) have
+ * no herd7 counterpart: herd7 represents them once, symbolically.
+ */
+function wellFounded(ev: GEvent[], deps: number[][], perLoc: LocOption[][], idx: number[]): boolean {
+  const src = new Map<number, number>();
+  perLoc.forEach((opts, li) => {
+    for (const [r, w] of opts[idx[li]!]!.rf) src.set(r, w);
+  });
+  const n = ev.length;
+  const det = new Uint8Array(n);
+  let pending = 0;
+  for (const e of ev) {
+    if (e.thread < 0 || (e.kind !== 'R' && e.kind !== 'W') || e.val === SYM) det[e.id] = 1;
+    else pending++;
+  }
+  for (let changed = true; changed && pending > 0; ) {
+    changed = false;
+    for (const e of ev) {
+      if (det[e.id]) continue;
+      if (e.kind === 'R') {
+        const w = src.get(e.id);
+        if (w !== undefined && !det[w]) continue;
+      }
+      let ok = true;
+      for (const d of deps[e.id]!) if (!det[d]) ok = false;
+      if (!ok) continue;
+      det[e.id] = 1;
+      pending--;
+      changed = true;
+    }
+  }
+  if (pending === 0) return true;
+  // Writes left undetermined are harmless only if nothing reads them and
+  // they are not computed from undetermined reads (impossible: a write is
+  // undetermined only through an undetermined read), so any leftover fails.
+  return false;
 }
 
 // ------------------------------------------------------------ condition ---

@@ -52,7 +52,8 @@ export interface ThreadProgram {
  */
 export interface StoreSeeds {
   literals: Set<number>;
-  byLoc: Map<string, { values: Set<Val>; computed: boolean }>;
+  /** copies: some store there writes a register's value unchanged (a possible symbolic value). */
+  byLoc: Map<string, { values: Set<Val>; computed: boolean; copies: boolean }>;
 }
 
 function literalsOf(e: Expr, out: Set<number>): void {
@@ -80,13 +81,15 @@ function literalsOf(e: Expr, out: Set<number>): void {
 
 export function storeSeeds(progs: ThreadProgram[]): StoreSeeds {
   const literals = new Set<number>();
-  const byLoc = new Map<string, { values: Set<Val>; computed: boolean }>();
-  const at = (addr: PExpr, prog: ThreadProgram): { values: Set<Val>; computed: boolean } => {
+  const byLoc = new Map<string, { values: Set<Val>; computed: boolean; copies: boolean }>();
+  const at = (addr: PExpr, prog: ThreadProgram): { values: Set<Val>; computed: boolean; copies: boolean } => {
     const loc = addr.k === 'var' && prog.params.has(addr.name) && !prog.regInit.has(addr.name) ? addr.name : '*';
     let s = byLoc.get(loc);
-    if (!s) byLoc.set(loc, (s = { values: new Set(), computed: false }));
+    if (!s) byLoc.set(loc, (s = { values: new Set(), computed: false, copies: false }));
     return s;
   };
+  const isCopy = (e: PExpr | undefined, prog: ThreadProgram): boolean =>
+    e !== undefined && e.k === 'var' && !(prog.params.has(e.name) && !prog.regs.has(e.name));
   for (const p of progs) {
     for (const x of p.ins) {
       switch (x.op) {
@@ -102,16 +105,23 @@ export function storeSeeds(progs: ThreadProgram[]): StoreSeeds {
           if (x.val.k === 'num') s.values.add(x.val.v);
           else if (x.val.k === 'var' && p.params.has(x.val.name) && !p.regs.has(x.val.name)) s.values.add(x.val.name);
           else s.computed = true;
+          if (isCopy(x.val, p)) s.copies = true;
           break;
         }
-        case 'rmw':
+        case 'rmw': {
           if (x.spec.operand) literalsOf(x.spec.operand, literals);
           if (x.spec.expected) literalsOf(x.spec.expected, literals);
-          at(x.addr, p).computed = true;
+          const s = at(x.addr, p);
+          s.computed = true;
+          if ((x.spec.kind === 'xchg' || x.spec.kind === 'cmpxchg') && isCopy(x.spec.operand, p)) s.copies = true;
           break;
-        case 'srcu_unlock':
-          at(x.addr, p).computed = true;
+        }
+        case 'srcu_unlock': {
+          const s = at(x.addr, p);
+          s.computed = true;
+          if (isCopy(x.val, p)) s.copies = true;
           break;
+        }
         case 'lock':
         case 'trylock': {
           const s = at(x.addr, p);
@@ -585,6 +595,30 @@ function mergeTaint(a: number[], b: number[]): number[] {
 /** Thrown when a path computes an address that is not a shared location. */
 class BadAddress extends Error {}
 
+/**
+ * herd7's symbolic value for a class of reads and writes whose values are
+ * only equated with each other through an rf cycle of plain copies
+ * (`*a = *b` || `*b = *a`): herd7's solver merges such `var = var`
+ * equations into one free variable (printed `S<n>`) and keeps the
+ * execution, with that variable in the final state. It never equals a
+ * constant. Any computation on it (arithmetic, comparison, branch,
+ * dereference) leaves an equation herd7 cannot solve, and herd7 drops the
+ * candidate ("Candidate rejected for remaining equations").
+ */
+export const SYM = '?S';
+
+export function isSym(v: Val | undefined): boolean {
+  return v === SYM;
+}
+
+/** Thrown when a path computes on the symbolic value (herd7 rejects it). */
+class Unsolvable extends Error {}
+
+function noSym(v: Val): Val {
+  if (v === SYM) throw new Unsolvable();
+  return v;
+}
+
 function truthy(v: Val): boolean {
   return v !== 0;
 }
@@ -685,10 +719,11 @@ export function enumerateTraces(
       case 'bin': {
         const a = evalP(e.a, regs);
         const b = evalP(e.b, regs);
-        return { v: applyOp(e.op, a.v, b.v), t: mergeTaint(a.t, b.t) };
+        return { v: applyOp(e.op, noSym(a.v), noSym(b.v)), t: mergeTaint(a.t, b.t) };
       }
       case 'un': {
         const a = evalP(e.a, regs);
+        noSym(a.v);
         let v: Val;
         if (e.op === '!') v = truthy(a.v) ? 0 : 1;
         else if (typeof a.v !== 'number') throw new UnsupportedError(`operator ${e.op} on pointer`);
@@ -697,7 +732,7 @@ export function enumerateTraces(
       }
       case 'cond': {
         const c = evalP(e.c, regs);
-        const x = truthy(c.v) ? evalP(e.a, regs) : evalP(e.b, regs);
+        const x = truthy(noSym(c.v)) ? evalP(e.a, regs) : evalP(e.b, regs);
         return { v: x.v, t: mergeTaint(c.t, x.t) };
       }
       default:
@@ -707,6 +742,7 @@ export function enumerateTraces(
 
   const addrOf = (e: PExpr, regs: Map<string, TV>): { loc: string; t: number[] } => {
     const a = evalP(e, regs);
+    noSym(a.v);
     if (typeof a.v !== 'string') throw new BadAddress();
     return { loc: a.v, t: a.t };
   };
@@ -763,6 +799,7 @@ export function enumerateTraces(
           break;
         case 'br': {
           const c = evalP(x.cond, st.regs);
+          noSym(c.v);
           if (x.scoped) st.ctrlStack.push(st.ctrl);
           st.ctrl = mergeTaint(st.ctrl, c.t);
           if (truthy(c.v) !== x.ifZero) st.pc = x.target;
@@ -844,6 +881,10 @@ export function enumerateTraces(
           for (let k = 0; k < vals.length; k++) {
             const s2 = k === vals.length - 1 ? st : fork(st);
             const old = vals[k]!;
+            if (old === SYM && sp.kind !== 'xchg') {
+              // cmpxchg/add_unless compare it, the others compute with it.
+              continue;
+            }
             let success = true;
             if (sp.kind === 'cmpxchg') success = old === expv!.v;
             if (sp.kind === 'add_unless') success = old !== expv!.v;
@@ -911,6 +952,7 @@ export function enumerateTraces(
         badAddress = true;
         return;
       }
+      if (e instanceof Unsolvable) return;
       throw e;
     }
   };
