@@ -48,6 +48,9 @@ function main(argv: string[]): number {
   const bad = results.filter((r) => r.match === false);
   console.log(`\nDisagreements (${bad.length}):`);
   for (const r of bad) console.log(`  ${r.file}: expected ${describeExpected(r.result)}, got ${observationLine(r.result)}`);
+  const forgiven = results.filter((r) => r.match === true && r.strict === false);
+  console.log(`\nVerdict differs but forgiven because the data race is modeled, as judgelitmus.sh does (${forgiven.length}):`);
+  for (const r of forgiven) console.log(`  ${r.file}: expected ${describeExpected(r.result)}, got ${observationLine(r.result)}`);
   const uns = results.filter((r) => isUnsupported(r.result));
   console.log(`\nUnsupported (${uns.length}):`);
   for (const r of uns) console.log(`  ${r.file}: ${r.result.verdict}: ${r.result.detail ?? ''}`);
@@ -69,6 +72,7 @@ function main(argv: string[]): number {
       `unsupported ${((100 * s.unsupported) / Math.max(1, results.length)).toFixed(1)}%; ${s.skipped} skipped`,
   );
   console.log(`${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported`);
+  console.log(`strict (verdict word and flag equal, no forgiveness): ${s.strictPassed}/${cmp} = ${cmp ? ((100 * s.strictPassed) / cmp).toFixed(2) : '100.00'}%`);
   if (floor !== undefined && agreement < floor) {
     console.log(`agreement ${agreement.toFixed(2)}% is below the floor ${floor}%`);
     return 1;

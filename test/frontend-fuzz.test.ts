@@ -36,7 +36,9 @@ const COND = fc.constantFrom(
   'a', '!a', 'a && b', 'a || !b', '!(a && check(kvm))', 'unlikely(x > 3)', 'likely(!b)', 'WARN_ON(!p)',
   'check(kvm)', 'x == 0', 'p != NULL', 'a && (b || x < 2)',
 );
-const LEAF = fc.constantFrom('work(kvm);', 'x++;', 'p = lookup(kvm, x);', 'kvm->stat.n++;', 'touch(it);', 'flush = true;');
+const LEAF = fc.constantFrom(
+  'work(kvm);', 'x++;', 'p = lookup(kvm, x);', 'kvm->stat.n++;', 'touch(it);', 'flush = true;', 'asm volatile("nop" ::: "memory");',
+);
 
 function jump(c: Ctx): fc.Arbitrary<string> {
   const jumps = ['return;', 'goto out;', 'goto retry;', 'BUG();'];

@@ -149,6 +149,51 @@ describe('preprocess()', () => {
     out.forEach((l, i) => expect(l.length).toBe(lines(src)[i].length));
   });
 
+  it('turns inline assembly into an argument-less call, keeping lines', () => {
+    const src = [
+      'int f(u8 *p)',
+      '{',
+      '\tasm volatile("1: xchgb %0, %1\\n"',
+      '\t\t     _ASM_EXTABLE_UA(1b, 2b)',
+      '\t\t     : "+q" (v), "+m" (*p));',
+      '\tasm("" ::: "memory");',
+      '\t__asm__ __volatile__("nop");',
+      '\treturn v;',
+      '}',
+    ].join('\n');
+    const out = lines(preprocess(src).text);
+    expect(out.length).toBe(9);
+    expect(out[2]).toMatch(/^\tASM_volatile\(\s+$/);
+    expect(out[3].trim()).toBe('');
+    expect(out[4]).toMatch(/^\s+\);$/);
+    expect(out[5]).toMatch(/^\tASM\(\s+\);$/);
+    expect(out[6]).toMatch(/^\t__ASM_____volatile__\(\s+\);$/);
+    out.forEach((l, i) => expect(l.length).toBe(lines(src)[i].length));
+    expect(new CParser().parse('asm.c', src).hasErrors).toBe(false);
+  });
+
+  it('blanks a top-level macro used as a declaration without a semicolon', () => {
+    const src = [
+      'BUILD_HELPER(read)',
+      'BUILD_HELPER(write) /* two */',
+      '',
+      'static void',
+      'set_it(int x)',
+      '{',
+      '}',
+      'EXPORT_SYMBOL_GPL(set_it);',
+      'module_init(f)',
+    ].join('\n');
+    const out = lines(preprocess(src).text);
+    expect(out[0].trim()).toBe('');
+    expect(out[1].trim()).toBe('/* two */');
+    expect(out[4]).toBe('set_it(int x)');
+    expect(out[7]).toBe('EXPORT_SYMBOL_GPL(set_it);');
+    expect(out[8].trim()).toBe('');
+    const parsed = new CParser().parse('m.c', src);
+    expect(parsed.functions.map((f) => [f.name, f.startLine])).toEqual([['set_it', 4]]);
+  });
+
   it('leaves strings and comments that look like macros alone', () => {
     const src = 'void f(void)\n{\n\tpr_info("list_for_each_entry(a, b, c) x");\n\t/* kvm_for_each_vcpu(i, v, k) y; */\n}\n';
     expect(preprocess(src).text).toBe(src);

@@ -52,6 +52,7 @@ export class Analyzer {
   readonly stats: AnalyzerStats = { files: 0, functions: 0, walks: 0 };
   /** Lowered functions by content hash (relocated when the same text moves). */
   private readonly lowered = new BoundedMap<string, LoweredFunction | null>(20_000);
+  private readonly relocated = new BoundedMap<string, LoweredFunction>(4_000);
   /** Summaries by content hash + callee summary keys. */
   private readonly summaryCache = new BoundedMap<string, Summary>(50_000);
   private readonly effectfulCache = new WeakMap<FileIndex, ReadonlySet<FunctionSpan>>();
@@ -66,6 +67,8 @@ export class Analyzer {
   }
 
   private readonly shared = new BoundedMap<string, unknown>(2_000);
+  /** Call-site contexts found by walking a caller, by its Merkle key and entry context. */
+  private readonly siteWalks = new BoundedMap<string, [string, CallSiteContext][]>(20_000);
 
   /** Memo for pure functions of a key, shared by all files this Analyzer sees. */
   sharedMemo<T>(key: string, compute: () => T): T {
@@ -75,8 +78,8 @@ export class Analyzer {
     return v;
   }
 
-  index(path: string, source: string): FileIndex {
-    const key = `${path}\0${createHash('sha1').update(source).digest('hex')}`;
+  index(path: string, source: string, blob?: string): FileIndex {
+    const key = this.indexKey(path, source, blob);
     let idx = this.indexes.get(key);
     if (!idx) {
       idx = indexFile(path, source);
@@ -86,14 +89,19 @@ export class Analyzer {
   }
 
   /** Index of a post-image, incrementally from the (cached) pre-image's when possible. */
-  indexPost(path: string, pre: string | undefined, post: string, hunks: readonly HunkExtent[]): FileIndex {
-    const key = `${path}\0${createHash('sha1').update(post).digest('hex')}`;
+  indexPost(path: string, pre: string | undefined, post: string, hunks: readonly HunkExtent[], blobs: { pre?: string; post?: string } = {}): FileIndex {
+    const key = this.indexKey(path, post, blobs.post);
     let idx = this.indexes.get(key);
     if (!idx) {
-      idx = pre !== undefined ? reindex(this.index(path, pre), path, post, hunks) : indexFile(path, post);
+      idx = pre !== undefined ? reindex(this.index(path, pre, blobs.pre), path, post, hunks) : indexFile(path, post);
       this.indexes.set(key, idx);
     }
     return idx;
+  }
+
+  /** Cache key of a file's content: its git blob id when known (no hashing), else a content hash. */
+  private indexKey(path: string, source: string, blob?: string): string {
+    return `${path}\0${blob ?? createHash('sha1').update(source).digest('hex')}`;
   }
 
   analyzeSource(path: string, source: string, opts: AnalyzeOptions = {}): FileAnalysis {
@@ -111,7 +119,15 @@ export class Analyzer {
       this.stats.functions++;
     }
     if (!base) return null;
-    return base.startLine === span.startLine ? base : relocate(base, span.startLine - base.startLine);
+    if (base.startLine === span.startLine) return base;
+    // Same text at another position: relocate once per position.
+    const at = `${key}@${span.startLine}`;
+    let moved = this.relocated.get(at);
+    if (!moved) {
+      moved = relocate(base, span.startLine - base.startLine);
+      this.relocated.set(at, moved);
+    }
+    return moved;
   }
 
   /**
@@ -147,6 +163,25 @@ export class Analyzer {
     return set;
   }
 
+  private readonly callersCache = new WeakMap<FileIndex, Map<string, FunctionSpan[]>>();
+
+  /** Function name -> functions of the file that call it (from the index's call lists). */
+  private callersIndex(index: FileIndex, byName: ReadonlyMap<string, FunctionSpan>): Map<string, FunctionSpan[]> {
+    const hit = this.callersCache.get(index);
+    if (hit) return hit;
+    const callersOf = new Map<string, FunctionSpan[]>();
+    for (const sp of index.functions) {
+      for (const c of sp.calls) {
+        if (!byName.has(c) || c === sp.name) continue;
+        const list = callersOf.get(c) ?? [];
+        list.push(sp);
+        callersOf.set(c, list);
+      }
+    }
+    this.callersCache.set(index, callersOf);
+    return callersOf;
+  }
+
   analyzeIndex(index: FileIndex, opts: AnalyzeOptions = {}): FileAnalysis {
     this.stats.files++;
     const unit = new Unit(index, this, !!opts.hunkOnly);
@@ -162,15 +197,7 @@ export class Analyzer {
     // A function that can have no modelled effect and touches no protocol state cannot produce a finding.
     const interesting = (sp: FunctionSpan): boolean => effectful.has(sp) || this.model.interestingMembers.test(sp.text);
     // Callers of the targets (for entry contexts), a few levels up, bounded.
-    const callersOf = new Map<string, FunctionSpan[]>();
-    for (const sp of spans) {
-      for (const c of sp.calls) {
-        if (!byName.has(c) || c === sp.name) continue;
-        const list = callersOf.get(c) ?? [];
-        list.push(sp);
-        callersOf.set(c, list);
-      }
-    }
+    const callersOf = this.callersIndex(index, byName);
     const walkSet = new Set<FunctionSpan>(targets.filter(interesting));
     if (opts.lines) {
       let frontier = [...walkSet];
@@ -197,6 +224,7 @@ export class Analyzer {
     const inView = new Set(byName.keys());
     const sitesA = new Map<string, CallSiteContext[]>();
     const visiting = new Set<string>();
+    const digests = new Map<string, string>();
     const summarise = (sp: FunctionSpan): string => {
       const done = summaryKeys.get(sp.name);
       if (done !== undefined) return done;
@@ -206,7 +234,12 @@ export class Analyzer {
       if (effectful.has(sp)) {
         for (const c of sp.calls) {
           const callee = byName.get(c);
-          if (callee && callee !== sp && effectful.has(callee)) calleeKeys.push(`${c}=${summarise(callee)}`);
+          if (callee && callee !== sp && effectful.has(callee)) {
+            summarise(callee);
+            // The callee's effects, not its key: an edit that leaves a callee's summary
+            // unchanged does not invalidate its callers' summaries.
+            calleeKeys.push(`${c}=${digests.get(c) ?? 'cycle'}`);
+          }
         }
       }
       visiting.delete(sp.name);
@@ -228,6 +261,7 @@ export class Analyzer {
         this.summaryCache.set(key, summary);
       }
       unit.summaries.set(sp.name, summary);
+      digests.set(sp.name, summary.effects.length ? createHash('sha1').update(JSON.stringify(summary.effects)).digest('hex').slice(0, 16) : '-');
       if (!this.model.api(sp.name) && summary.effects.length) summaries.set(sp.name, summary.effects);
       summaryKeys.set(sp.name, key);
       return key;
@@ -241,13 +275,24 @@ export class Analyzer {
     const resolver = new EffectResolver(this.model, summaries);
     const targetSet = new Set(targets.filter(interesting));
     for (const sp of order) {
-      const fn = this.lower(index, sp);
-      if (!fn) continue;
       const ctx: EntryContext = opts.hunkOnly
         ? { srcu: 'unknown', locks: {}, callSites: 0 }
-        : entryContext(fn, sitesB.get(fn.name) ?? sitesA.get(fn.name));
+        : entryContext(sp, sitesB.get(sp.name) ?? sitesA.get(sp.name));
+      // A caller walked only for its call sites: a pure function of its Merkle summary key
+      // (its text and its callees' summaries) and its entry context, so cached.
+      const siteKey = targetSet.has(sp)
+        ? undefined
+        : `${summaryKeys.get(sp.name) === 'pure' ? sp.hash : summaryKeys.get(sp.name)}|${ctx.srcu}|${Object.entries(ctx.locks).map(([k, v]) => `${k}:${v.mode}`).sort().join(',')}`;
+      const cachedSites = siteKey ? this.siteWalks.get(siteKey) : undefined;
+      if (cachedSites) {
+        for (const [callee, c] of cachedSites) sitesB.set(callee, [...(sitesB.get(callee) ?? []), c]);
+        continue;
+      }
+      const fn = this.lower(index, sp);
+      if (!fn) continue;
       const entry: State = withEntryContract(initialState(ctx.srcu, ctx.locks), fn.name, fn.startLine, this.model);
-      const handlers: RuleHandlers[] = [new CallSiteCollector(inView, sitesB)];
+      const mySites = new Map<string, CallSiteContext[]>();
+      const handlers: RuleHandlers[] = [new CallSiteCollector(inView, siteKey ? mySites : sitesB)];
       if (targetSet.has(sp)) {
         for (const rule of this.rules) handlers.push(rule.create(this.ruleContext(rule, fn, unit, findings, !!opts.hunkOnly, index)));
       }
@@ -255,6 +300,11 @@ export class Analyzer {
       this.stats.walks++;
       if (res.truncated && !truncated.includes(fn.name)) truncated.push(fn.name);
       for (const h of handlers) h.functionEnd?.();
+      if (siteKey) {
+        const flat: [string, CallSiteContext][] = [...mySites].flatMap(([callee, list]) => list.map((c): [string, CallSiteContext] => [callee, c]));
+        this.siteWalks.set(siteKey, flat);
+        for (const [callee, c] of flat) sitesB.set(callee, [...(sitesB.get(callee) ?? []), c]);
+      }
     }
     return {
       path: index.path,

@@ -62,7 +62,8 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
   if (postText === undefined) return [];
   const postRanges = toRanges(newChanged);
   if (postRanges.length === 0) return [];
-  const postIndex = pair.hunkOnly ? analyzer.index(pair.path, postText) : analyzer.indexPost(pair.path, preText, postText, hunkExtents(fc));
+  const blobs = { pre: fc.oldBlob, post: fc.newBlob };
+  const postIndex = pair.hunkOnly ? analyzer.index(pair.path, postText) : analyzer.indexPost(pair.path, preText, postText, hunkExtents(fc), blobs);
   const post = analyzer.analyzeIndex(postIndex, { lines: postRanges, hunkOnly: pair.hunkOnly });
   const touched = new Set(
     post.functions.filter((f) => postRanges.some(([a, b]) => f.startLine <= b && f.endLine >= a)).map((f) => f.name),
@@ -70,7 +71,7 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
   const postFindings = post.findings.filter((f) => touched.has(f.function));
   let pre: FileAnalysis | undefined;
   if (preText !== undefined && fc.oldPath !== null) {
-    const preIndex = analyzer.index(fc.oldPath === pair.path ? pair.path : pair.path, preText);
+    const preIndex = pair.hunkOnly ? analyzer.index(pair.path, preText) : analyzer.index(pair.path, preText, fc.oldBlob);
     const preRanges = toRanges([
       ...oldChanged,
       ...preIndex.functions.filter((f) => touched.has(f.name)).flatMap((f) => [f.startLine]),

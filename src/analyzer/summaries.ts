@@ -388,7 +388,7 @@ export class CallSiteCollector implements RuleHandlers {
  * call site in view are assumed held for any function, which can only make
  * rules quieter (assumed locks are never the reason for a finding).
  */
-export function entryContext(fn: LoweredFunction, sites: CallSiteContext[] | undefined): EntryContext {
+export function entryContext(fn: { isStatic: boolean }, sites: CallSiteContext[] | undefined): EntryContext {
   if (!sites || sites.length === 0) return { srcu: 'unknown', locks: {}, callSites: 0 };
   const srcu: EntryContext['srcu'] = !fn.isStatic
     ? 'unknown'

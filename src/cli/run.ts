@@ -8,7 +8,7 @@ import type { Finding, InputError, RunResult } from '../types.js';
 import { compareFindings } from '../types.js';
 import { Analyzer } from '../analyzer/analyze.js';
 import { analyzeChange, isCSource } from '../analyzer/differential.js';
-import { GitRepo, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
+import { BlobCache, GitRepo, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
 import { Model } from '../model/index.js';
 import type { Rule } from '../analyzer/rule-api.js';
 
@@ -168,13 +168,21 @@ function patchLabel(cs: ChangeSet): string {
   return `${idx}${cs.subject || cs.id}`;
 }
 
-/** Images of a commit's files from blob ids (one batched cat-file read). */
-function blobImages(repo: GitRepo, cs: ChangeSet): (p: { oldBlob?: string; newBlob?: string; old: string | null; neu: string | null }) => Promise<{ pre?: string; post?: string }> {
+const PREFETCH = 4;
+const RANGE_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
+
+type Images = ((p: { oldBlob?: string; newBlob?: string; old: string | null; neu: string | null }) => Promise<{ pre?: string; post?: string }>) & {
+  prefetch(): void;
+};
+
+/** Images of a commit's files from blob ids (one batched cat-file read, startable early). */
+function blobImages(repo: GitRepo, cs: ChangeSet): Images {
   let batch: Promise<Map<string, string>> | undefined;
   const ids = cs.files.filter((f) => isCSource(f.newPath)).flatMap((f) => [f.oldBlob, f.newBlob]).filter((x): x is string => !!x);
-  return async (p) => {
-    batch ??= repo.readBlobs(ids);
-    const blobs = await batch;
+  const start = (): Promise<Map<string, string>> => (batch ??= repo.readBlobs(ids));
+  const images = async (p: { oldBlob?: string; newBlob?: string; old: string | null; neu: string | null }): Promise<{ pre?: string; post?: string }> => {
+    start();
+    const blobs = await batch!;
     let pre = p.oldBlob ? blobs.get(p.oldBlob) : undefined;
     let post = p.newBlob ? blobs.get(p.newBlob) : undefined;
     // Renames and mode-only changes carry no blob ids: read by path.
@@ -182,6 +190,11 @@ function blobImages(repo: GitRepo, cs: ChangeSet): (p: { oldBlob?: string; newBl
     if (post === undefined && p.neu && cs.id !== 'staged') post = await repo.readFileAt(cs.id, p.neu);
     return { pre, post };
   };
+  return Object.assign(images, {
+    prefetch: (): void => {
+      start().catch(() => undefined);
+    },
+  });
 }
 
 /** `kvmlint range A..B`: every commit against its parent. */
@@ -190,22 +203,34 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
   const errors: InputError[] = [];
   let repo: GitRepo;
   try {
-    repo = await GitRepo.open(opts.repo);
+    // Each commit's pre-image blob is usually the previous commit's post-image: keep blobs around.
+    repo = await GitRepo.open(opts.repo, { cache: new BlobCache<string>(RANGE_BLOB_CACHE_BYTES) });
   } catch (e) {
     return finish(findings, [errorOf(opts.repo, e)]);
   }
   let done = 0;
+  // Prefetch: blobs of the next commits are requested while the current one is analysed,
+  // so the analysis never waits for a git round trip.
+  const queue: { cs: ChangeSet; images: ReturnType<typeof blobImages> }[] = [];
+  const analyzeNext = async (): Promise<void> => {
+    const { cs, images } = queue.shift()!;
+    done++;
+    opts.progress?.(done);
+    if (cs.skipped) return;
+    try {
+      findings.push(...(await analyzeChangeSet(analyzer, cs, images, opts, { commit: cs.id, patch: cs.subject, seq: done })));
+    } catch (e) {
+      errors.push(errorOf(`commit ${cs.id.slice(0, 12)}`, e));
+    }
+  };
   try {
     for await (const cs of repo.range(range, { paths: opts.paths })) {
-      done++;
-      opts.progress?.(done);
-      if (cs.skipped) continue;
-      try {
-        findings.push(...(await analyzeChangeSet(analyzer, cs, blobImages(repo, cs), opts, { commit: cs.id, patch: cs.subject, seq: done })));
-      } catch (e) {
-        errors.push(errorOf(`commit ${cs.id.slice(0, 12)}`, e));
-      }
+      const images = blobImages(repo, cs);
+      if (!cs.skipped) images.prefetch();
+      queue.push({ cs, images });
+      if (queue.length > PREFETCH) await analyzeNext();
     }
+    while (queue.length) await analyzeNext();
   } catch (e) {
     errors.push(errorOf(range, e));
   } finally {

@@ -11,6 +11,9 @@
  *  - annotations that take the place of a type or declarator (`__must_check`,
  *    `__acquires(x)`, `__rcu`, ...) are blanked;
  *  - `FNAME(name)` (paging_tmpl.h) becomes the identifier `FNAME_name_`;
+ *  - inline assembly `asm volatile(...)` becomes a call `ASM_volatile()` with its
+ *    operands blanked;
+ *  - a macro used as a whole top-level declaration without `;` is blanked;
  *  - an iterator macro used as a statement head, `for_each_x(args) stmt`, becomes
  *    `for (for_each_x(args);;) stmt`, and `scoped_guard(c, args) stmt` becomes
  *    `for (scoped_guard(c, args);;) stmt`; the CFG builder recognises both.
@@ -264,6 +267,24 @@ export function preprocessDirectives(src: string): string {
           }
         }
       }
+      if (word === 'asm' || word === '__asm__' || word === '__asm') {
+        // Inline assembly: operand lists with macros in them (`_ASM_EXTABLE_UA(1b, 2b)`) break the
+        // grammar and take the following statements with them. Keep a call with no arguments:
+        // `asm volatile(...)` -> `ASM_volatile(   )`, newlines kept.
+        let p = k;
+        for (;;) {
+          while (p < n && (buf.charCodeAt(p) === Ch.SPACE || buf.charCodeAt(p) === Ch.TAB)) p++;
+          const m = /^(volatile|__volatile__|goto|inline|__inline__)\b/.exec(buf.slice(p, p + 16));
+          if (!m) break;
+          p += m[1].length;
+        }
+        const close = buf.charCodeAt(p) === Ch.LPAREN ? matchParen(buf, p) : -1;
+        if (close > 0) {
+          out.push(word.toUpperCase(), buf.slice(k, p).replace(/[ \t]/g, '_'), '(', blank(buf.slice(p + 1, close)), ')');
+          i = close + 1;
+          continue;
+        }
+      }
       if (word === 'FNAME' && buf.charCodeAt(k) === Ch.LPAREN) {
         const close = matchParen(buf, k);
         const inner = close > 0 ? buf.slice(k + 1, close) : '';
@@ -290,7 +311,83 @@ export function preprocessDirectives(src: string): string {
     out.push(buf.slice(i, k));
     i = k;
   }
-  return blankTypeArguments(out.join(''));
+  return blankBareTopLevelMacros(blankTypeArguments(out.join('')));
+}
+
+/**
+ * A macro invocation used as a whole top-level declaration without a `;`
+ * (`BUILD_NVMX_MSR_INTERCEPT_HELPER(write)`, `module_init(f)`) glues onto the
+ * definition after it, which then parses as one broken function named after the
+ * macro. Blank such an invocation: `IDENT(...)` at brace depth 0 that starts a
+ * line after a complete declaration (`;`, `}` or the start of the text), ends
+ * its line, and is followed by an identifier (the next declaration) or the end.
+ * A definition whose name starts a line (`static void\nfoo(int x)\n{`) follows
+ * a type name and is left alone.
+ */
+function blankBareTopLevelMacros(text: string): string {
+  const n = text.length;
+  let out: string[] | null = null;
+  let depth = 0;
+  let lastSig = '';
+  let lineStart = true;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.NL) {
+      lineStart = true;
+      i++;
+      continue;
+    }
+    if (c === Ch.SPACE || c === Ch.TAB || c === Ch.CR) {
+      i++;
+      continue;
+    }
+    if (c === Ch.SLASH && text.charCodeAt(i + 1) === Ch.STAR) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+      continue;
+    }
+    if (c === Ch.SLASH && text.charCodeAt(i + 1) === Ch.SLASH) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end;
+      continue;
+    }
+    const atLineStart = lineStart;
+    lineStart = false;
+    if (c === Ch.DQUOTE || c === Ch.SQUOTE) {
+      i = skipString(text, i);
+      lastSig = '"';
+      continue;
+    }
+    if (c === Ch.LBRACE) depth++;
+    else if (c === Ch.RBRACE) depth = Math.max(0, depth - 1);
+    if (isIdentStart(c)) {
+      let k = i + 1;
+      while (k < n && isIdentChar(text.charCodeAt(k))) k++;
+      if (depth === 0 && atLineStart && (lastSig === '' || lastSig === ';' || lastSig === '}')) {
+        let p = k;
+        while (p < n && (text.charCodeAt(p) === Ch.SPACE || text.charCodeAt(p) === Ch.TAB)) p++;
+        const close = text.charCodeAt(p) === Ch.LPAREN ? matchParen(text, p) : -1;
+        if (close > 0) {
+          const nl = text.indexOf('\n', close);
+          const rest = text.slice(close + 1, nl < 0 ? n : nl);
+          const next = nextSignificant(text, close + 1);
+          if (/^[ \t\r]*(\/\*.*\*\/[ \t\r]*)?$/.test(rest) && (next === '' || isIdentStart(next.charCodeAt(0)))) {
+            out ??= text.split('');
+            for (let j = i; j <= close; j++) if (out[j] !== '\n') out[j] = ' ';
+            i = close + 1;
+            continue;
+          }
+        }
+      }
+      lastSig = 'a';
+      i = k;
+      continue;
+    }
+    lastSig = text[i];
+    i++;
+  }
+  return out ? out.join('') : text;
 }
 
 /**

@@ -1,13 +1,15 @@
 /** Running litmus files and directories (shared by the CLI and eval script). */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
-import { expectationMatches, parseExpectation, runLitmus, type LitmusResult } from './index.js';
+import { expectationMatches, expectationMatchesStrict, parseExpectation, runLitmus, type LitmusResult } from './index.js';
 
 export interface FileResult {
   file: string;
   result: LitmusResult;
-  /** true/false: compared with the Result: line; undefined: not comparable. */
+  /** true/false: compared with the Result: line (judgelitmus.sh rules); undefined: not comparable. */
   match: boolean | undefined;
+  /** Same, requiring the verdict word to match even for racy tests. */
+  strict: boolean | undefined;
   ms: number;
 }
 
@@ -33,7 +35,7 @@ export function runFile(file: string, maxStates?: number): FileResult {
   const t0 = performance.now();
   const result = runLitmus(text, { maxStates });
   const ms = performance.now() - t0;
-  return { file, result, match: expectationMatches(result), ms };
+  return { file, result, match: expectationMatches(result), strict: expectationMatchesStrict(result), ms };
 }
 
 export function isUnsupported(r: LitmusResult): boolean {
@@ -62,11 +64,14 @@ export interface Summary {
   unsupported: number;
   skipped: number;
   errors: number;
+  /** Passed under the strict comparison (verdict word and flag equal). */
+  strictPassed: number;
 }
 
 export function summarize(rs: FileResult[]): Summary {
-  const s: Summary = { passed: 0, failed: 0, unsupported: 0, skipped: 0, errors: 0 };
+  const s: Summary = { passed: 0, failed: 0, unsupported: 0, skipped: 0, errors: 0, strictPassed: 0 };
   for (const r of rs) {
+    if (!isUnsupported(r.result) && r.strict === true) s.strictPassed++;
     if (isUnsupported(r.result)) s.unsupported++;
     else if (r.match === true) s.passed++;
     else if (r.match === false) s.failed++;

@@ -508,26 +508,6 @@ function wellFounded(ev: GEvent[], deps: number[][], perLoc: LocOption[][], idx:
 
 // ------------------------------------------------------------ condition ---
 
-function condLiterals(c: Cond, out: Set<number>): void {
-  switch (c.k) {
-    case 'not':
-      condLiterals(c.a, out);
-      return;
-    case 'and':
-    case 'or':
-    case 'implies':
-      condLiterals(c.a, out);
-      condLiterals(c.b, out);
-      return;
-    case 'eq':
-      if (c.lhs.k === 'num') out.add(c.lhs.v);
-      if (c.rhs.k === 'num') out.add(c.rhs.v);
-      return;
-    default:
-      return;
-  }
-}
-
 interface Env {
   traces: Trace[];
   progs: ThreadProgram[];

@@ -87,5 +87,6 @@ export interface Trace {
 
 export function fmtVal(v: Val | undefined): string {
   if (v === undefined) return '?';
+  if (v === '?S') return 'S (symbolic)';
   return typeof v === 'number' ? String(v) : v;
 }
