@@ -220,6 +220,39 @@ describe('kvmlint rules / explain / demo', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('explain --litmus-out writes a litmus test whose bad outcome the LKMM allows; the fixed code is silent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmlint-litmus-'));
+    const r = kvmlint(['explain', 'check', 'fixtures/c/lockless-count.c', '--litmus-out', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\[barrier-unpaired-lockless-read\]/);
+    expect(r.stdout).toMatch(/litmus test \(LKMM allows the bad outcome\):/);
+    expect(r.stdout).toMatch(/witness:/);
+    const files = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.litmus'));
+    expect(files).toHaveLength(1);
+    const { runLitmus } = await import('../src/analyzer/memory-model/index.js');
+    const verdict = runLitmus(readFileSync(join(dir, 'out', files[0]), 'utf8')).verdict;
+    expect(verdict).toBe('Sometimes');
+    // With the reader-side smp_mb() the outcome is forbidden and nothing is reported.
+    const fixed = readFileSync(join(ROOT, 'fixtures/c/lockless-count.c'), 'utf8').replace(
+      '\tkvm_vcpu_write_guest(vcpu, gpa, new, bytes);\n',
+      '\tkvm_vcpu_write_guest(vcpu, gpa, new, bytes);\n\t/* Pairs with the smp_mb() in fixture_account(). */\n\tsmp_mb();\n',
+    );
+    writeFileSync(join(dir, 'fixed.c'), fixed);
+    const ok = kvmlint(['check', join(dir, 'fixed.c'), '--rules', 'barrier-unpaired-lockless-read,barrier-misplaced', '--format', 'json']);
+    expect((JSON.parse(ok.stdout) as { findings: unknown[] }).findings).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('explain --json rejects a malformed result with one line naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmlint-badjson-'));
+    writeFileSync(join(dir, 'bad.json'), '{"findings":[{"rule":1}]}');
+    const r = kvmlint(['explain', '--json', join(dir, 'bad.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('bad.json');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('the demo (npm start) shows real findings', () => {
     const r = kvmlint(['demo', '--format', 'json']);
     // demo prints one JSON document per part; take each and collect the rules
@@ -227,6 +260,9 @@ describe('kvmlint rules / explain / demo', () => {
     for (const m of r.stdout.matchAll(/"rule": "([^"]+)"/g)) rules.add(m[1]);
     expect(rules.has('memslots-double-snapshot')).toBe(true);
     expect(rules.has('memslots-publish-without-sync')).toBe(true);
+    expect(rules.has('barrier-unpaired-lockless-read')).toBe(true);
+    expect(rules.has('tdp-root-ref-leak')).toBe(true);
+    expect(rules.has('zap-outside-invalidation')).toBe(true);
     expect(r.code).toBe(1);
   });
 });

@@ -24,12 +24,19 @@ export interface AnalyzeOptions {
   lines?: readonly [number, number][];
   /** Only hunk-visible code is known: lower confidence, callers unknown. */
   hunkOnly?: boolean;
+  /**
+   * Also report in the direct callers of the functions `lines` selects: a change
+   * to a callee's effects (a dropped barrier, a new snapshot) shows up in its callers.
+   */
+  callers?: boolean;
 }
 
 export interface FileAnalysis {
   path: string;
   findings: Finding[];
   functions: { name: string; startLine: number; endLine: number }[];
+  /** Functions reported on (the selected ones, plus their callers with `callers`). */
+  targets: string[];
   /** Functions whose walk hit the state budget. */
   truncated: string[];
   parseErrors: boolean;
@@ -191,13 +198,21 @@ export class Analyzer {
     const byName = unit.spansByName;
     const wantedSpan = (sp: FunctionSpan): boolean =>
       !opts.lines || opts.lines.some(([a, b]) => sp.startLine <= b && sp.endLine >= a);
-    const targets = spans.filter(wantedSpan);
+    const selected = spans.filter(wantedSpan);
+    const targets = [...selected];
 
     const effectful = this.effectful(index);
     // A function that can have no modelled effect and touches no protocol state cannot produce a finding.
     const interesting = (sp: FunctionSpan): boolean => effectful.has(sp) || this.model.interestingMembers.test(sp.text);
     // Callers of the targets (for entry contexts), a few levels up, bounded.
     const callersOf = this.callersIndex(index, byName);
+    if (opts.callers && opts.lines) {
+      for (const sp of selected) {
+        const callers = callersOf.get(sp.name) ?? [];
+        if (callers.length > MAX_CALLERS) continue;
+        for (const c of callers) if (!targets.includes(c)) targets.push(c);
+      }
+    }
     const walkSet = new Set<FunctionSpan>(targets.filter(interesting));
     if (opts.lines) {
       let frontier = [...walkSet];
@@ -310,6 +325,7 @@ export class Analyzer {
       path: index.path,
       findings: dedupe(findings),
       functions: spans.map((f) => ({ name: f.name, startLine: f.startLine, endLine: f.endLine })),
+      targets: [...new Set([...targetSet].map((t) => t.name))].sort(),
       truncated,
       parseErrors: false,
     };

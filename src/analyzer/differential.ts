@@ -64,10 +64,9 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
   if (postRanges.length === 0) return [];
   const blobs = { pre: fc.oldBlob, post: fc.newBlob };
   const postIndex = pair.hunkOnly ? analyzer.index(pair.path, postText) : analyzer.indexPost(pair.path, preText, postText, hunkExtents(fc), blobs);
-  const post = analyzer.analyzeIndex(postIndex, { lines: postRanges, hunkOnly: pair.hunkOnly });
-  const touched = new Set(
-    post.functions.filter((f) => postRanges.some(([a, b]) => f.startLine <= b && f.endLine >= a)).map((f) => f.name),
-  );
+  const post = analyzer.analyzeIndex(postIndex, { lines: postRanges, hunkOnly: pair.hunkOnly, callers: !pair.hunkOnly });
+  // Touched functions and, with a full image, their direct callers (a callee's new effect shows there).
+  const touched = new Set(post.targets);
   const postFindings = post.findings.filter((f) => touched.has(f.function));
   let pre: FileAnalysis | undefined;
   if (preText !== undefined && fc.oldPath !== null) {
@@ -76,7 +75,7 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
       ...oldChanged,
       ...preIndex.functions.filter((f) => touched.has(f.name)).flatMap((f) => [f.startLine]),
     ]);
-    pre = preRanges.length ? analyzer.analyzeIndex(preIndex, { lines: preRanges, hunkOnly: pair.hunkOnly }) : undefined;
+    pre = preRanges.length ? analyzer.analyzeIndex(preIndex, { lines: preRanges, hunkOnly: pair.hunkOnly, callers: !pair.hunkOnly }) : undefined;
   }
   const before = new Map<string, number>();
   for (const f of pre?.findings ?? []) before.set(f.fingerprint, (before.get(f.fingerprint) ?? 0) + 1);

@@ -5,7 +5,8 @@
  * tree (hunk-only) and applied onto the demo history (--tree).
  *
  * fixtures/demo/history/NN-slug/ holds, per commit, a MESSAGE file (subject
- * line, blank line, body) and the files to write, at their repository paths.
+ * line, blank line, body) and either the files to write at their repository
+ * paths (the base) or a change.diff applied with `git apply`.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -48,7 +49,9 @@ export function buildDemoRepo(dir?: string): { dir: string; commits: string[]; s
     const src = join(history, step);
     for (const entry of readdirSync(src)) {
       if (entry === 'MESSAGE') continue;
-      cpSync(join(src, entry), join(root, entry), { recursive: true });
+      // A step is either files to copy (the base) or a change.diff to apply.
+      if (entry === 'change.diff') git(root, ['apply', join(src, entry)]);
+      else cpSync(join(src, entry), join(root, entry), { recursive: true });
     }
     const message = readFileSync(join(src, 'MESSAGE'), 'utf8');
     git(root, ['add', '-A']);
