@@ -42,6 +42,12 @@ export interface FileAnalysis {
   parseErrors: boolean;
 }
 
+export interface PersistentCache {
+  version: string;
+  summaries: [string, Summary][];
+  siteWalks: [string, [string, CallSiteContext][]][];
+}
+
 export interface AnalyzerStats {
   files: number;
   functions: number;
@@ -83,6 +89,23 @@ export class Analyzer {
     const v = compute();
     this.shared.set(key, v);
     return v;
+  }
+
+  /**
+   * The pure, content-keyed caches (summaries and call-site walks) as JSON-able
+   * data, for a persistent cache between runs (the pre-commit hook). Keys are
+   * Merkle hashes of function texts and callee effects; `version` must change
+   * whenever the model, engine or rules do.
+   */
+  exportCache(version: string): PersistentCache {
+    return { version, summaries: [...this.summaryCache.entries()], siteWalks: [...this.siteWalks.entries()] };
+  }
+
+  importCache(data: PersistentCache, version: string): boolean {
+    if (!data || data.version !== version || !Array.isArray(data.summaries) || !Array.isArray(data.siteWalks)) return false;
+    for (const [k, v] of data.summaries) this.summaryCache.set(k, v);
+    for (const [k, v] of data.siteWalks) this.siteWalks.set(k, v);
+    return true;
   }
 
   index(path: string, source: string, blob?: string): FileIndex {

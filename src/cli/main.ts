@@ -5,7 +5,8 @@
  * printed).
  */
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,34 @@ function toolVersion(): string {
     }
   }
   return '0.0.0';
+}
+
+/**
+ * Identity of this build of the analysis code (file names, sizes and mtimes of
+ * the compiled analyzer, model and rules): persistent caches are only reused
+ * by the very same build.
+ */
+function buildId(): string {
+  const h = createHash('sha1').update(toolVersion());
+  for (const sub of ['analyzer', 'model', 'rules']) {
+    const dir = join(here, '..', sub);
+    const walk = (d: string): void => {
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(d).sort();
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = join(d, e);
+        const st = statSync(p);
+        if (st.isDirectory()) walk(p);
+        else if (e.endsWith('.js')) h.update(`${p}:${st.size}:${st.mtimeMs}`);
+      }
+    };
+    walk(dir);
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 interface CommonOpts {
@@ -78,7 +107,7 @@ function rangePaths(repo: string, o: { paths?: string; allPaths?: boolean }): st
 }
 
 /** Run a subcommand's job and return its result (shared by the commands and `explain`). */
-async function job(name: string, args: string[], o: CommonOpts & { tree?: string; repo?: string; paths?: string; allPaths?: boolean }): Promise<RunResult> {
+async function job(name: string, args: string[], o: CommonOpts & { tree?: string; repo?: string; paths?: string; allPaths?: boolean; cache?: boolean }): Promise<RunResult> {
   const ro = runOptions(o);
   switch (name) {
     case 'check':
@@ -96,7 +125,7 @@ async function job(name: string, args: string[], o: CommonOpts & { tree?: string
     case 'range':
       return runRange(args[0], { ...ro, repo: o.repo ?? '.', paths: rangePaths(o.repo ?? '.', o) });
     case 'staged':
-      return runStaged({ ...ro, repo: o.repo ?? '.' });
+      return runStaged({ ...ro, repo: o.repo ?? '.', toolVersion: buildId(), cache: o.cache !== false });
     default:
       throw new Error(`unknown command '${name}'`);
   }
@@ -139,8 +168,13 @@ export async function main(argv: string[]): Promise<number> {
     code = emit(await job('range', [range], o), o);
   });
 
-  addCommon(program.command('staged').description('the index against HEAD (for a pre-commit hook)').option('--repo <dir>', 'git repository', '.'))
-    .action(async (o: CommonOpts & { repo: string }) => {
+  addCommon(
+    program
+      .command('staged')
+      .description('the index against HEAD (for a pre-commit hook)')
+      .option('--repo <dir>', 'git repository', '.')
+      .option('--no-cache', 'do not use or update the summary cache in <git dir>/kvmlint/'),
+  ).action(async (o: CommonOpts & { repo: string; cache?: boolean }) => {
       code = emit(await job('staged', [], o), o);
     });
 

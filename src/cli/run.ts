@@ -2,11 +2,12 @@
  * The jobs behind the subcommands. Each returns a RunResult; one bad file,
  * patch or commit becomes an InputError and never loses the others' results.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Finding, InputError, RunResult } from '../types.js';
 import { compareFindings } from '../types.js';
-import { Analyzer } from '../analyzer/analyze.js';
+import { Analyzer, type PersistentCache } from '../analyzer/analyze.js';
 import { analyzeChange, isCSource } from '../analyzer/differential.js';
 import { BlobCache, GitRepo, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
 import { Model } from '../model/index.js';
@@ -239,17 +240,53 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
   return finish(findings, errors);
 }
 
+/**
+ * Where `staged` keeps its persistent cache: `<git dir>/kvmlint/cache.json`
+ * (never committed, shared by the worktrees of one repository).
+ */
+function cacheFile(repoDir: string): string | undefined {
+  try {
+    const gitDir = execFileSync('git', ['rev-parse', '--git-common-dir'], { cwd: repoDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return join(isAbsolute(gitDir) ? gitDir : join(repoDir, gitDir), 'kvmlint', 'cache.json');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cache version: the tool version and the rule set (summaries depend on the model and engine). */
+export function cacheVersion(rules: readonly Rule[], toolVersion: string): string {
+  return `${toolVersion}|${rules.map((r) => r.meta.id).join(',')}`;
+}
+
 /** `kvmlint staged`: the index against HEAD (pre-commit hook). */
-export async function runStaged(opts: RunOptions & { repo: string }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
+export async function runStaged(opts: RunOptions & { repo: string; toolVersion?: string; cache?: boolean }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
   let repo: GitRepo;
   try {
     repo = await GitRepo.open(opts.repo);
   } catch (e) {
     return finish([], [errorOf(opts.repo, e)]);
   }
+  const file = opts.cache === false ? undefined : cacheFile(opts.repo);
+  const version = cacheVersion(opts.rules, opts.toolVersion ?? '0');
+  if (file) {
+    try {
+      analyzer.importCache(JSON.parse(await readFile(file, 'utf8')) as PersistentCache, version);
+    } catch {
+      /* no cache yet, or unreadable: start cold */
+    }
+  }
   try {
     const cs = await repo.staged();
     const findings = await analyzeChangeSet(analyzer, cs, blobImages(repo, cs), opts, {});
+    if (file) {
+      try {
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(`${file}.tmp`, JSON.stringify(analyzer.exportCache(version)));
+        await rename(`${file}.tmp`, file);
+      } catch {
+        /* a read-only repository still gets its findings */
+      }
+    }
     return finish(findings, []);
   } catch (e) {
     return finish([], [errorOf('staged changes', e)]);
