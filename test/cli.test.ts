@@ -106,6 +106,11 @@ describe('kvmlint staged', () => {
     expect(bad.code).toBe(1);
     const f = (JSON.parse(bad.stdout) as { findings: JsonFinding[] }).findings;
     expect(f.map((x) => `${x.rule} ${x.function}`)).toEqual(['memslots-double-snapshot vcpu_cache_gfn']);
+    // The persistent cache lives in the git dir, and a warm run gives the same answer.
+    expect(existsSync(join(repo, '.git/kvmlint/cache.json'))).toBe(true);
+    const warm = kvmlint(['staged', '--repo', repo, '--format', 'json']);
+    expect((JSON.parse(warm.stdout) as { findings: JsonFinding[] }).findings.map((x) => x.fingerprint)).toEqual(f.map((x) => x.fingerprint));
+    expect(kvmlint(['staged', '--repo', repo, '--no-cache']).code).toBe(1);
     git(repo, 'checkout', '-q', 'HEAD', '--', 'virt/kvm/cache.c');
     const good = kvmlint(['staged', '--repo', repo]);
     expect(good.code).toBe(0);

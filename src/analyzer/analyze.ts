@@ -25,18 +25,23 @@ export interface AnalyzeOptions {
   /** Only hunk-visible code is known: lower confidence, callers unknown. */
   hunkOnly?: boolean;
   /**
-   * Also report in the direct callers of the functions `lines` selects: a change
-   * to a callee's effects (a dropped barrier, a new snapshot) shows up in its callers.
+   * Also report in the direct callers of a function `lines` selects when this
+   * returns true for its summary digest: a change to a callee's effects (a dropped
+   * barrier, a new snapshot) shows up in its callers.
    */
-  callers?: boolean;
+  callersIf?: (name: string, digest: string) => boolean;
+  /** Also report in these functions (by name). */
+  functions?: ReadonlySet<string>;
 }
 
 export interface FileAnalysis {
   path: string;
   findings: Finding[];
   functions: { name: string; startLine: number; endLine: number }[];
-  /** Functions reported on (the selected ones, plus their callers with `callers`). */
+  /** Functions reported on (the selected ones, plus callers added by `callersIf`). */
   targets: string[];
+  /** Summary digests of the selected functions (what callers see of them). */
+  digests: Record<string, string>;
   /** Functions whose walk hit the state budget. */
   truncated: string[];
   parseErrors: boolean;
@@ -220,7 +225,9 @@ export class Analyzer {
     const spans = index.functions;
     const byName = unit.spansByName;
     const wantedSpan = (sp: FunctionSpan): boolean =>
-      !opts.lines || opts.lines.some(([a, b]) => sp.startLine <= b && sp.endLine >= a);
+      (!opts.lines && !opts.functions) ||
+      !!opts.lines?.some(([a, b]) => sp.startLine <= b && sp.endLine >= a) ||
+      !!opts.functions?.has(sp.name);
     const selected = spans.filter(wantedSpan);
     const targets = [...selected];
 
@@ -229,13 +236,6 @@ export class Analyzer {
     const interesting = (sp: FunctionSpan): boolean => effectful.has(sp) || this.model.interestingMembers.test(sp.text);
     // Callers of the targets (for entry contexts), a few levels up, bounded.
     const callersOf = this.callersIndex(index, byName);
-    if (opts.callers && opts.lines) {
-      for (const sp of selected) {
-        const callers = callersOf.get(sp.name) ?? [];
-        if (callers.length > MAX_CALLERS) continue;
-        for (const c of callers) if (!targets.includes(c)) targets.push(c);
-      }
-    }
     const walkSet = new Set<FunctionSpan>(targets.filter(interesting));
     if (opts.lines) {
       let frontier = [...walkSet];
@@ -304,6 +304,26 @@ export class Analyzer {
       summaryKeys.set(sp.name, key);
       return key;
     };
+    // Callers of selected functions whose summary (what callers see) is of interest.
+    const selectedDigests: Record<string, string> = {};
+    for (const sp of selected) {
+      summarise(sp);
+      selectedDigests[sp.name] = digests.get(sp.name) ?? '-';
+    }
+    if (opts.callersIf) {
+      for (const sp of selected) {
+        if (!opts.callersIf(sp.name, selectedDigests[sp.name])) continue;
+        const callers = callersOf.get(sp.name) ?? [];
+        if (callers.length > MAX_CALLERS) continue;
+        for (const c of callers) {
+          if (targets.includes(c) || !interesting(c)) continue;
+          targets.push(c);
+          walkSet.add(c);
+          const up = callersOf.get(c.name) ?? [];
+          if (up.length <= MAX_CALLERS) for (const cc of up) walkSet.add(cc);
+        }
+      }
+    }
     const walkOrder = [...walkSet].sort((a, b) => a.startLine - b.startLine);
     for (const sp of walkOrder) summarise(sp);
 
@@ -349,6 +369,7 @@ export class Analyzer {
       findings: dedupe(findings),
       functions: spans.map((f) => ({ name: f.name, startLine: f.startLine, endLine: f.endLine })),
       targets: [...new Set([...targetSet].map((t) => t.name))].sort(),
+      digests: selectedDigests,
       truncated,
       parseErrors: false,
     };

@@ -14,7 +14,7 @@ import type { Finding } from '../types.js';
 import type { FileChange, Hunk } from '../inputs/types.js';
 import { changedLines } from '../inputs/hunks.js';
 import type { Analyzer, FileAnalysis } from './analyze.js';
-import type { HunkExtent } from './frontend/index-file.js';
+import type { FileIndex, HunkExtent } from './frontend/index-file.js';
 
 export interface FilePair {
   path: string;
@@ -64,18 +64,31 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
   if (postRanges.length === 0) return [];
   const blobs = { pre: fc.oldBlob, post: fc.newBlob };
   const postIndex = pair.hunkOnly ? analyzer.index(pair.path, postText) : analyzer.indexPost(pair.path, preText, postText, hunkExtents(fc), blobs);
-  const post = analyzer.analyzeIndex(postIndex, { lines: postRanges, hunkOnly: pair.hunkOnly, callers: !pair.hunkOnly });
-  // Touched functions and, with a full image, their direct callers (a callee's new effect shows there).
-  const touched = new Set(post.targets);
-  const postFindings = post.findings.filter((f) => touched.has(f.function));
+  const touchedPost = new Set(postIndex.functions.filter((f) => postRanges.some(([a, b]) => f.startLine <= b && f.endLine >= a)).map((f) => f.name));
+
+  // Pre-image first: the same functions (and what the deletion touched), with their summary digests.
+  let preIndex: FileIndex | undefined;
   let pre: FileAnalysis | undefined;
   if (preText !== undefined && fc.oldPath !== null) {
-    const preIndex = pair.hunkOnly ? analyzer.index(pair.path, preText) : analyzer.index(pair.path, preText, fc.oldBlob);
-    const preRanges = toRanges([
-      ...oldChanged,
-      ...preIndex.functions.filter((f) => touched.has(f.name)).flatMap((f) => [f.startLine]),
-    ]);
-    pre = preRanges.length ? analyzer.analyzeIndex(preIndex, { lines: preRanges, hunkOnly: pair.hunkOnly, callers: !pair.hunkOnly }) : undefined;
+    preIndex = pair.hunkOnly ? analyzer.index(pair.path, preText) : analyzer.index(pair.path, preText, fc.oldBlob);
+    const preRanges = toRanges(oldChanged);
+    pre = analyzer.analyzeIndex(preIndex, { lines: preRanges, functions: touchedPost, hunkOnly: pair.hunkOnly });
+  }
+  // Post-image: touched functions, plus the direct callers of those whose summary changed
+  // (a callee's new or lost effect, e.g. a dropped barrier, shows up in its callers).
+  const preDigests = pre?.digests ?? {};
+  const post = analyzer.analyzeIndex(postIndex, {
+    lines: postRanges,
+    hunkOnly: pair.hunkOnly,
+    callersIf: pair.hunkOnly ? undefined : (name, digest) => preDigests[name] !== digest,
+  });
+  const touched = new Set(post.targets);
+  const postFindings = post.findings.filter((f) => touched.has(f.function));
+  // Callers added on the post side are compared with the same callers before the change.
+  const extra = [...touched].filter((n) => !(pre?.targets ?? []).includes(n) && !touchedPost.has(n));
+  if (preIndex && extra.length) {
+    const more = analyzer.analyzeIndex(preIndex, { functions: new Set(extra), hunkOnly: pair.hunkOnly });
+    pre = pre ? { ...pre, findings: [...pre.findings, ...more.findings] } : more;
   }
   const before = new Map<string, number>();
   for (const f of pre?.findings ?? []) before.set(f.fingerprint, (before.get(f.fingerprint) ?? 0) + 1);

@@ -3,6 +3,7 @@
  * patch or commit becomes an InputError and never loses the others' results.
  */
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Finding, InputError, RunResult } from '../types.js';
@@ -198,44 +199,142 @@ function blobImages(repo: GitRepo, cs: ChangeSet): Images {
   });
 }
 
-/** `kvmlint range A..B`: every commit against its parent. */
-export async function runRange(range: string, opts: RunOptions & { repo: string; paths?: string[] }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
-  const findings: Finding[] = [];
-  const errors: InputError[] = [];
-  let repo: GitRepo;
-  try {
-    // Each commit's pre-image blob is usually the previous commit's post-image: keep blobs around.
-    repo = await GitRepo.open(opts.repo, { cache: new BlobCache<string>(RANGE_BLOB_CACHE_BYTES) });
-  } catch (e) {
-    return finish(findings, [errorOf(opts.repo, e)]);
+/**
+ * Sequential analysis of commits of one repository, with blob prefetch: used
+ * by the main thread and by the range worker.
+ */
+export class RangeAnalysis {
+  private readonly findings: Finding[] = [];
+  private readonly errors: InputError[] = [];
+  private readonly queue: { cs: ChangeSet; seq: number; images: Images }[] = [];
+  private running: Promise<void> | undefined;
+
+  private constructor(
+    private readonly repo: GitRepo,
+    private readonly opts: RunOptions,
+    private readonly analyzer: Analyzer,
+  ) {}
+
+  static async open(dir: string, opts: RunOptions, analyzer = newAnalyzer(opts.rules)): Promise<RangeAnalysis> {
+    // Each commit's pre-image blob is usually an earlier commit's post-image: keep blobs around.
+    const repo = await GitRepo.open(dir, { cache: new BlobCache<string>(RANGE_BLOB_CACHE_BYTES) });
+    return new RangeAnalysis(repo, opts, analyzer);
   }
-  let done = 0;
-  // Prefetch: blobs of the next commits are requested while the current one is analysed,
-  // so the analysis never waits for a git round trip.
-  const queue: { cs: ChangeSet; images: ReturnType<typeof blobImages> }[] = [];
-  const analyzeNext = async (): Promise<void> => {
-    const { cs, images } = queue.shift()!;
-    done++;
-    opts.progress?.(done);
+
+  /** Queue a commit; the next few commits' blobs are always being read while one is analysed. */
+  add(cs: ChangeSet, seq: number): void {
     if (cs.skipped) return;
-    try {
-      findings.push(...(await analyzeChangeSet(analyzer, cs, images, opts, { commit: cs.id, patch: cs.subject, seq: done })));
-    } catch (e) {
-      errors.push(errorOf(`commit ${cs.id.slice(0, 12)}`, e));
+    this.queue.push({ cs, seq, images: blobImages(this.repo, cs) });
+    this.prefetchAhead();
+    this.running ??= this.drain();
+  }
+
+  private prefetchAhead(): void {
+    for (let i = 0; i < Math.min(PREFETCH, this.queue.length); i++) this.queue[i].images.prefetch();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const { cs, seq, images } = this.queue.shift()!;
+      this.prefetchAhead();
+      try {
+        this.findings.push(...(await analyzeChangeSet(this.analyzer, cs, images, this.opts, { commit: cs.id, patch: cs.subject, seq })));
+      } catch (e) {
+        this.errors.push(errorOf(`commit ${cs.id.slice(0, 12)}`, e));
+      }
     }
-  };
+    this.running = undefined;
+  }
+
+  async finish(): Promise<RunResult> {
+    while (this.running) await this.running;
+    await this.repo.close();
+    return { findings: this.findings, errors: this.errors };
+  }
+}
+
+/** Below this many commits a second thread costs more than it saves. */
+const PARALLEL_MIN_COMMITS = 40;
+
+function countCommits(repo: string, range: string, paths: string[] | undefined): number {
   try {
-    for await (const cs of repo.range(range, { paths: opts.paths })) {
-      const images = blobImages(repo, cs);
-      if (!cs.skipped) images.prefetch();
-      queue.push({ cs, images });
-      if (queue.length > PREFETCH) await analyzeNext();
+    const out = execFileSync('git', ['rev-list', '--count', '--no-merges', range, '--', ...(paths ?? [])], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return parseInt(out.trim(), 10) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `kvmlint range A..B`: every commit against its parent. One streamed
+ * `git log -p`; with enough commits the first part of the range goes to a
+ * worker thread as it streams in, the rest is analysed here (2 cores).
+ */
+export async function runRange(range: string, opts: RunOptions & { repo: string; paths?: string[]; jobs?: number }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
+  let source: GitRepo;
+  try {
+    source = await GitRepo.open(opts.repo);
+  } catch (e) {
+    return finish([], [errorOf(opts.repo, e)]);
+  }
+  const total = (opts.jobs ?? 2) > 1 ? countCommits(opts.repo, range, opts.paths) : 0;
+  const split = total >= PARALLEL_MIN_COMMITS ? Math.floor(total / 2) : 0;
+  const errors: InputError[] = [];
+  const local = await RangeAnalysis.open(opts.repo, opts, analyzer).catch((e: unknown) => {
+    errors.push(errorOf(opts.repo, e));
+    return undefined;
+  });
+  if (!local) {
+    await source.close();
+    return finish([], errors);
+  }
+  let worker: Worker | undefined;
+  let remote: Promise<RunResult> | undefined;
+  if (split > 0) {
+    worker = new Worker(new URL('./range-worker.js', import.meta.url), {
+      workerData: { repo: opts.repo, rules: opts.rules.map((r) => r.meta.id), all: !!opts.all },
+    });
+    const w = worker;
+    remote = new Promise<RunResult>((resolve, reject) => {
+      w.on('message', (m: RunResult & { ready?: boolean }) => {
+        if (!m.ready) resolve(m);
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`range worker exited with code ${code}`));
+      });
+    });
+  }
+  let seq = 0;
+  try {
+    for await (const cs of source.range(range, { paths: opts.paths })) {
+      seq++;
+      opts.progress?.(seq, total || undefined);
+      if (worker && seq <= split) {
+        if (!cs.skipped) worker.postMessage({ cs, seq });
+      } else {
+        local.add(cs, seq);
+      }
     }
-    while (queue.length) await analyzeNext();
   } catch (e) {
     errors.push(errorOf(range, e));
   } finally {
-    await repo.close();
+    await source.close();
+  }
+  worker?.postMessage({ done: true });
+  const mine = await local.finish();
+  const findings = [...mine.findings];
+  errors.push(...mine.errors);
+  if (remote && worker) {
+    try {
+      const theirs = await remote;
+      findings.push(...theirs.findings);
+      errors.push(...theirs.errors);
+    } catch (e) {
+      errors.push(errorOf(range, e));
+    } finally {
+      await worker.terminate();
+    }
   }
   return finish(findings, errors);
 }

@@ -146,7 +146,27 @@ export const rule: Rule = {
           if (lines[i].includes('*/')) break;
         }
       }
-      return `${above}\n${below}`.trim();
+      const near = `${above}\n${below}`.trim();
+      return near || commentOfOrderedRun(line);
+    };
+    /**
+     * No comment at the barrier itself: the comment above the short run of simple statements the
+     * barrier ends (`/* ensure mode is set before ... *\/ vcpu->mode = X; unlock(); smp_mb__after_...();`),
+     * when it speaks about ordering. Stops at a brace, another barrier, a non-simple line or after
+     * three statements.
+     */
+    const commentOfOrderedRun = (line: number): string => {
+      const lines = unit.lines;
+      let statements = 0;
+      for (let l = line - 1; l >= 1 && statements < 3; l--) {
+        const t = (lines[l - 1] ?? '').trim();
+        if (t === '') continue;
+        if (!t.endsWith(';') || /[{}]/.test(t) || /\bsmp_\w+\(|\bbarrier\(/.test(t) || t.startsWith('*') || t.startsWith('/')) return '';
+        statements++;
+        const c = unit.commentAbove(l).trim();
+        if (c) return PAIR_WORDS.test(c) ? c : '';
+      }
+      return '';
     };
     /** Same member, reached through different owners: `loaded_vmcs.link` ~ `link`. */
     const same = (x: string, y: string): boolean => x === y || x.endsWith(`.${y}`) || y.endsWith(`.${x}`);

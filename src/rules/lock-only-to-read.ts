@@ -11,10 +11,25 @@
  * wider than a machine word (a u64 on 32-bit, a struct copy); the lock is taken
  * to wait for a writer's critical section to finish (lock as a barrier against
  * a concurrent update in progress), which a lockless read does not do.
+ * Not reported: a read through a pointer loaded from the shared object inside
+ * the section (`((T *)kvm->arch.sca)->f` under sca_lock), where the lock keeps
+ * the pointer from being replaced and its object freed.
  */
 import type { Rule } from '../analyzer/rule-api.js';
 import type { CfgNode, Op } from '../analyzer/ir.js';
 import { displayLock, displayVar, protocolSites } from '../analyzer/protocol.js';
+
+/**
+ * Dereferences in a read expression of pointers that were themselves loaded from
+ * shared memory: every `->` after the first, except hops through an owner member
+ * (`x->kvm->`, `x->vcpu->`), whose target outlives the object.
+ */
+function loadedPointerHops(text: string, ownerMembers: Readonly<Record<string, string>>): number {
+  const arrows = text.match(/->/g)?.length ?? 0;
+  let owners = 0;
+  for (const m of Object.keys(ownerMembers)) owners += text.match(new RegExp(`->\\s*${m}\\s*\\)*\\s*->`, 'g'))?.length ?? 0;
+  return Math.max(0, arrows - 1 - owners);
+}
 
 export const rule: Rule = {
   meta: {
@@ -97,6 +112,10 @@ export const rule: Rule = {
           }
           if (!ok || chains.size !== 1 || !target) continue;
           const [[chainKey, readText]] = [...chains.entries()];
+          // Through a pointer loaded from the shared object (`((T *)kvm->arch.sca)->utility.mtcr`):
+          // the lock may keep that pointer from being replaced and its object freed, which a
+          // lockless READ_ONCE() of the field does not. Hops to an owner (`vcpu->kvm->`) are stable.
+          if (loadedPointerHops(readText, model.ownerMembers) > 0) continue;
           const chain = chainKey.slice(chainKey.indexOf('.') + 1);
           const pv = model.protocolVariable(chain);
           let pairing = '';

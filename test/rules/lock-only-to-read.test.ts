@@ -166,6 +166,35 @@ int maybe_count(struct kvm *kvm, bool all)
       expect(run(code)).toEqual([]);
     });
 
+    it('read through a pointer the lock keeps from being replaced and freed', () => {
+      const code = `
+struct small_tbl { struct tbl_hdr hdr; };
+
+static int get_change_flag(struct kvm *kvm, struct kvm_device_attr *attr)
+{
+	u8 flag;
+
+	read_lock(&kvm->arch.tbl_lock);
+	flag = ((struct small_tbl *)kvm->arch.tbl)->hdr.changed;
+	read_unlock(&kvm->arch.tbl_lock);
+
+	return put_user(flag, (u8 __user *)attr->addr);
+}
+
+static void grow_tbl(struct kvm *kvm, void *big)
+{
+	void *old;
+
+	write_lock(&kvm->arch.tbl_lock);
+	old = kvm->arch.tbl;
+	kvm->arch.tbl = big;
+	write_unlock(&kvm->arch.tbl_lock);
+	free_tbl(old);
+}
+`;
+      expect(run(code)).toEqual([]);
+    });
+
     it('lock held across other work after the read', () => {
       const code = `
 void zap_if_any(struct kvm *kvm)
