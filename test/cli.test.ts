@@ -91,6 +91,28 @@ describe('kvmlint range', () => {
     expect((JSON.parse(r.stdout) as { findings: unknown[] }).findings).toEqual([]);
   });
 
+  it('a long range on two threads gives exactly the one-thread result', () => {
+    const long = mkdtempSync(join(tmpdir(), 'kvmlint-long-'));
+    git(long, 'init', '-q', '-b', 'main');
+    mkdirSync(join(long, 'virt/kvm'), { recursive: true });
+    const shas: string[] = [];
+    for (let i = 0; i < 48; i++) {
+      // Commit 10 and commit 40 introduce the second snapshot; the commits in between remove it.
+      const bad = i === 10 || i === 40;
+      writeFileSync(join(long, 'virt/kvm/cache.c'), (bad ? TWICE : BASE) + `\nint filler_${i};\n`);
+      git(long, 'add', '-A');
+      git(long, 'commit', '-q', '-m', `step ${i}`);
+      shas.push(git(long, 'rev-parse', 'HEAD').trim());
+    }
+    const one = kvmlint(['range', `${shas[0]}..HEAD`, '--repo', long, '--format', 'json', '--jobs', '1']);
+    const two = kvmlint(['range', `${shas[0]}..HEAD`, '--repo', long, '--format', 'json', '--jobs', '2']);
+    expect(one.code).toBe(1);
+    const pick = (r: { stdout: string }) => (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings.map((f) => `${f.commit} ${f.rule} ${f.line}`);
+    expect(pick(one)).toEqual([`${shas[10]} memslots-double-snapshot 9`, `${shas[40]} memslots-double-snapshot 9`]);
+    expect(pick(two)).toEqual(pick(one));
+    rmSync(long, { recursive: true, force: true });
+  });
+
   it('a bad range is a one-line error and exit 2', () => {
     const r = kvmlint(['range', 'nosuchrev..HEAD', '--repo', repo]);
     expect(r.code).toBe(2);

@@ -107,7 +107,7 @@ function rangePaths(repo: string, o: { paths?: string; allPaths?: boolean }): st
 }
 
 /** Run a subcommand's job and return its result (shared by the commands and `explain`). */
-async function job(name: string, args: string[], o: CommonOpts & { tree?: string; repo?: string; paths?: string; allPaths?: boolean; cache?: boolean }): Promise<RunResult> {
+async function job(name: string, args: string[], o: CommonOpts & { tree?: string; repo?: string; paths?: string; allPaths?: boolean; cache?: boolean; jobs?: string }): Promise<RunResult> {
   const ro = runOptions(o);
   switch (name) {
     case 'check':
@@ -123,7 +123,7 @@ async function job(name: string, args: string[], o: CommonOpts & { tree?: string
       return runPatch(text, file === '-' ? '<stdin>' : file, { ...ro, tree: o.tree });
     }
     case 'range':
-      return runRange(args[0], { ...ro, repo: o.repo ?? '.', paths: rangePaths(o.repo ?? '.', o) });
+      return runRange(args[0], { ...ro, repo: o.repo ?? '.', paths: rangePaths(o.repo ?? '.', o), jobs: Math.max(1, Number(o.jobs ?? 2) || 1) });
     case 'staged':
       return runStaged({ ...ro, repo: o.repo ?? '.', toolVersion: buildId(), cache: o.cache !== false });
     default:
@@ -163,8 +163,9 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<range>', 'e.g. v6.11..v6.12 or HEAD~20..')
       .option('--repo <dir>', 'git repository', '.')
       .option('--paths <globs>', `comma-separated pathspecs (default in a kernel tree: ${KVM_PATHS.join(',')}; elsewhere every .c/.h)`)
-      .option('--all-paths', 'look at every C file in the range'),
-  ).action(async (range: string, o: CommonOpts & { repo: string; paths?: string; allPaths?: boolean }) => {
+      .option('--all-paths', 'look at every C file in the range')
+      .option('--jobs <n>', 'threads (1 or 2; a second thread is used from 40 commits on)', '2'),
+  ).action(async (range: string, o: CommonOpts & { repo: string; paths?: string; allPaths?: boolean; jobs?: string }) => {
     code = emit(await job('range', [range], o), o);
   });
 

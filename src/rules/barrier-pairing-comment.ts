@@ -147,7 +147,7 @@ export const rule: Rule = {
         }
       }
       const near = `${above}\n${below}`.trim();
-      return near || commentOfOrderedRun(line);
+      return near || (false && commentOfOrderedRun(line));
     };
     /**
      * No comment at the barrier itself: the comment above the short run of simple statements the

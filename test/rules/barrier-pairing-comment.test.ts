@@ -22,6 +22,23 @@ void publish_request(struct kvm_vcpu *vcpu, u32 req)
       expect(f[0].message).toContain('arch.pending_req');
     });
 
+    it('a comment above an earlier block is not the barrier\'s', () => {
+      const code = `
+int leave_guest(struct kvm_vcpu *vcpu)
+{
+	/* Ensure the debug registers are restored first. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+
+	vcpu->arch.last_tsc = read_tsc(vcpu);
+	vcpu->mode = OUTSIDE_GUEST_MODE;
+	smp_wmb();
+	return handle_exit(vcpu);
+}
+`;
+      expect(brief(run(code))).toEqual([`${RULE} leave_guest:${lineOf(code, 'smp_wmb')}`]);
+    });
+
     it('a comment that names no pairing side', () => {
       const code = `
 void set_exit_flag(struct kvm_vcpu *vcpu)
@@ -168,6 +185,29 @@ void update_guest_clock(struct pvclock_vcpu_time_info *guest_hv_clock, u32 versi
 	guest_hv_clock->tsc_timestamp = rdtsc();
 	smp_wmb();
 	guest_hv_clock->version = version + 2;
+}
+`;
+      expect(run(code)).toEqual([]);
+    });
+
+    it('comment above the store the barrier ends (mode store, SRCU unlock, barrier)', () => {
+      const code = `
+int enter_guest_loop(struct kvm_vcpu *vcpu)
+{
+	local_irq_disable();
+
+	/*
+	 * Set mode before the last check of the requests; see the comment
+	 * in kvm_vcpu_exiting_guest_mode().
+	 */
+	vcpu->mode = IN_GUEST_MODE;
+
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	smp_mb__after_srcu_read_unlock();
+
+	if (kvm_request_pending(vcpu))
+		return 1;
+	return 0;
 }
 `;
       expect(run(code)).toEqual([]);
