@@ -8,6 +8,9 @@
  * each barrier), not only by the name in the comment. A named function that is
  * not in view is not an error: the rule only speaks when another function in
  * view holds the pairing barrier on the same variables (a likely stale name).
+ * A barrier's comment is the one at the barrier, or, when there is none, one
+ * about ordering above the short run of statements the barrier ends (the store
+ * it orders, then an unlock, then the barrier).
  *
  * Confidence: low for the "no pairing side named" note (some barriers order a
  * CPU against a device or are explained in prose), medium for a named function
@@ -147,7 +150,7 @@ export const rule: Rule = {
         }
       }
       const near = `${above}\n${below}`.trim();
-      return near || (false && commentOfOrderedRun(line));
+      return near || commentOfOrderedRun(line);
     };
     /**
      * No comment at the barrier itself: the comment above the short run of simple statements the
