@@ -265,6 +265,11 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
       if (opts.length === 0) return;
       perLoc.push(opts);
     }
+    // Every (rf, co) choice below is ticked: when their number alone exceeds
+    // the budget the loop would throw anyway, so throw now (same answer).
+    let choices = 1;
+    for (const opts of perLoc) choices *= opts.length;
+    if (counter.states + choices > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
     const sm = buildStatic(ev);
     const n = ev.length;
     const wf = valueDeps(ev);

@@ -85,8 +85,14 @@ export interface Trace {
   regs: Map<string, Val>;
 }
 
+/**
+ * herd7's symbolic value (a free `var = var` class of its solver, printed
+ * `S<n>`); see thread.ts. Not a location name: those are C identifiers.
+ */
+export const SYM = '?S';
+
 export function fmtVal(v: Val | undefined): string {
   if (v === undefined) return '?';
-  if (v === '?S') return 'S (symbolic)';
+  if (v === SYM) return 'S (symbolic)';
   return typeof v === 'number' ? String(v) : v;
 }

@@ -4,7 +4,7 @@
  * taken from a per-location value domain), including addr/data/ctrl
  * dependency tracking by taint propagation through registers.
  */
-import { T, type TEvent, type Trace } from './events.js';
+import { SYM, T, type TEvent, type Trace } from './events.js';
 import { UnsupportedError, type Expr, type Stmt, type ThreadAst, type Val } from './types.js';
 
 /** Pure (memory-free) expression: only num/var/bin/un/cond nodes. */
@@ -605,11 +605,7 @@ class BadAddress extends Error {}
  * dereference) leaves an equation herd7 cannot solve, and herd7 drops the
  * candidate ("Candidate rejected for remaining equations").
  */
-export const SYM = '?S';
-
-export function isSym(v: Val | undefined): boolean {
-  return v === SYM;
-}
+export { SYM };
 
 /** Thrown when a path computes on the symbolic value (herd7 rejects it). */
 class Unsolvable extends Error {}
@@ -877,6 +873,9 @@ export function enumerateTraces(
           const sp = x.spec;
           const opnd = sp.operand ? evalP(sp.operand, st.regs) : { v: 0 as Val, t: [] };
           const expv = sp.expected ? evalP(sp.expected, st.regs) : undefined;
+          // Only xchg/cmpxchg store their operand unchanged; the expected value is compared.
+          if (sp.kind !== 'xchg' && sp.kind !== 'cmpxchg') noSym(opnd.v);
+          if (expv) noSym(expv.v);
           const vals = dom(a.loc);
           for (let k = 0; k < vals.length; k++) {
             const s2 = k === vals.length - 1 ? st : fork(st);
