@@ -277,7 +277,7 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
   } catch (e) {
     return finish([], [errorOf(opts.repo, e)]);
   }
-  const total = (opts.jobs ?? 2) > 1 ? countCommits(opts.repo, range, opts.paths) : 0;
+  const total = (opts.jobs ?? 1) > 1 ? countCommits(opts.repo, range, opts.paths) : 0;
   const split = total >= PARALLEL_MIN_COMMITS ? Math.floor(total / 2) : 0;
   const errors: InputError[] = [];
   const local = await RangeAnalysis.open(opts.repo, opts, analyzer).catch((e: unknown) => {
