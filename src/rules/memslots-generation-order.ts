@@ -26,6 +26,7 @@
  */
 import type { AccessOp, CallOp, CfgNode, LoweredFunction, Op } from '../analyzer/ir.js';
 import type { Rule } from '../analyzer/rule-api.js';
+import { mustFollow } from '../analyzer/cfg-query.js';
 import type { State } from '../analyzer/state.js';
 
 export const rule: Rule = {
@@ -182,23 +183,3 @@ function mustPrecede(fn: LoweredFunction, node: CfgNode, op: Op, pred: (o: Op) =
   return true;
 }
 
-/** Does every path from `op` (in `node`) to the function's exit pass an op satisfying `pred`? */
-function mustFollow(fn: LoweredFunction, node: CfgNode, op: Op, pred: (o: Op) => boolean): boolean {
-  const idx = node.ops.indexOf(op);
-  if (node.ops.slice(idx + 1).some(pred)) return true;
-  const seen = new Set<number>();
-  const todo = node.succs.map((e) => e.to);
-  while (todo.length) {
-    const id = todo.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const n = fn.nodes[id];
-    if (n.ops.some(pred)) continue;
-    if (id === fn.exit || n.kind === 'noreturn') {
-      if (id === fn.exit) return false;
-      continue;
-    }
-    todo.push(...n.succs.map((e) => e.to));
-  }
-  return true;
-}

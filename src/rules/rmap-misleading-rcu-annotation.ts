@@ -20,6 +20,7 @@
  */
 import type { CfgNode, LoweredFunction, Op } from '../analyzer/ir.js';
 import type { Rule, UnitView } from '../analyzer/rule-api.js';
+import { mustFollow } from '../analyzer/cfg-query.js';
 import type { Model } from '../model/index.js';
 
 const WHY =
@@ -111,19 +112,7 @@ function computeRcuWriters(unit: UnitView, model: Model): { annotated?: number; 
 function mustFollowSync(fn: LoweredFunction, node: CfgNode, op: Op, unit: UnitView, model: Model): boolean {
   const isSync = (o: Op): boolean =>
     o.k === 'call' && unit.effectsOf(o.name).some((e) => e.kind === 'sync' && ('fixed' in e.domain ? e.domain.fixed === model.memslotsDomain : canon(o.args[e.domain.arg]) === model.memslotsDomain));
-  if (node.ops.slice(node.ops.indexOf(op) + 1).some(isSync)) return true;
-  const seen = new Set<number>();
-  const todo = node.succs.map((e) => e.to);
-  while (todo.length) {
-    const id = todo.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const n = fn.nodes[id];
-    if (n.ops.some(isSync)) continue;
-    if (id === fn.exit) return false;
-    todo.push(...n.succs.map((e) => e.to));
-  }
-  return true;
+  return mustFollow(fn, node, op, isSync);
 }
 
 function canon(a: { base?: string; chain?: string; text: string } | undefined): string {
