@@ -776,3 +776,64 @@ export function checkMessagePassing(name: string, writer: MpSide, reader: MpSide
   const text = buildLitmus(name, threads, '1:r0=1 /\\ 1:r1=0', comment);
   return runChecked(text, memo);
 }
+
+/** One side's access of a publish protocol, for the litmus comment. */
+export interface PublishSite {
+  text: string;
+  line: number;
+}
+
+/**
+ * SRCU publish then free: the writer replaces `kvm->memslots` with
+ * rcu_assign_pointer() and frees (or reuses) the old array, with or without
+ * synchronize_srcu() in between; any reader dereferences the pointer inside an
+ * SRCU read-side section and reads the array. Asks the LKMM whether a reader
+ * can see the old array already freed.
+ */
+export function checkSrcuPublishFree(
+  writerFn: string,
+  publish: PublishSite,
+  free: PublishSite,
+  withSync: boolean,
+  memo?: LitmusMemo,
+): LitmusCheck {
+  const text = [
+    'C kvmlint-memslots-publish-free',
+    '',
+    '(*',
+    ` * kvmlint: ${writerFn}() publishes a new memslots array (${publish.text}, line ${publish.line})`,
+    ` * and then frees or reuses the old one (${free.text}, line ${free.line})${withSync ? ' after synchronize_srcu()' : ' with no synchronize_srcu() in between'}.`,
+    ' * P0 = the writer; P1 = any vCPU reading kvm->memslots under kvm->srcu.',
+    ' * exists: the reader got the old array and sees it already freed.',
+    ' *)',
+    '',
+    '{',
+    'int *memslots = &old_slots;',
+    'int old_slots = 1;',
+    'int new_slots = 1;',
+    '}',
+    '',
+    'P0(int **memslots, int *old_slots, int *new_slots, struct srcu_struct *kvm_srcu)',
+    '{',
+    '\trcu_assign_pointer(*memslots, new_slots);',
+    ...(withSync ? ['\tsynchronize_srcu(kvm_srcu);'] : []),
+    '\tWRITE_ONCE(*old_slots, 0);',
+    '}',
+    '',
+    'P1(int **memslots, struct srcu_struct *kvm_srcu)',
+    '{',
+    '\tint idx;',
+    '\tint *r0;',
+    '\tint r1;',
+    '',
+    '\tidx = srcu_read_lock(kvm_srcu);',
+    '\tr0 = rcu_dereference(*memslots);',
+    '\tr1 = READ_ONCE(*r0);',
+    '\tsrcu_read_unlock(kvm_srcu, idx);',
+    '}',
+    '',
+    'exists (1:r0=old_slots /\\ 1:r1=0)',
+    '',
+  ].join('\n');
+  return runChecked(text, memo);
+}

@@ -13,6 +13,7 @@
  */
 import type { Rule } from '../analyzer/rule-api.js';
 import type { Fact, State } from '../analyzer/state.js';
+import { checkSrcuPublishFree } from '../analyzer/protocol.js';
 
 export const rule: Rule = {
   meta: {
@@ -44,6 +45,15 @@ export const rule: Rule = {
     const oldVar = (s: State, ident: string | undefined): boolean =>
       !!ident && !!s.published && ident !== s.published.value && isOldMemslots(s.facts[ident]);
     const publishData = (s: State): { line: number; publish: string } => ({ line: s.published!.line, publish: s.published!.text });
+    /**
+     * The execution that makes it a bug, from the LKMM: a reader that got the old
+     * array sees it freed. Reported only when the model allows it.
+     */
+    const litmusFor = (s: State, what: string, line: number): { litmus: string; witness?: string } | null => {
+      const check = checkSrcuPublishFree(ctx.fn.name, { text: s.published!.text, line: s.published!.line }, { text: what, line }, false, (k, c) => ctx.unit.sharedMemo(k, c));
+      if (!check.allowed) return null;
+      return check.witness ? { litmus: check.litmus, witness: check.witness } : { litmus: check.litmus };
+    };
     return {
       op(ev) {
         const s = ev.pre;
@@ -52,7 +62,10 @@ export const rule: Rule = {
         if (op.k === 'write') {
           // A generation store on the new array before the grace period is memslots-generation-order's.
           if (oldVar(s, op.base)) {
+            const lit = litmusFor(s, op.text, op.line);
+            if (!lit) return;
             ctx.report({
+              ...lit,
               line: op.line, col: op.col, messageId: 'reuse',
               data: { what: op.text, old: op.base, ...publishData(s) },
               related: [{ line: s.published.line, message: 'new memslots published here' }],
@@ -67,7 +80,10 @@ export const rule: Rule = {
           if (e.kind !== 'free') continue;
           const ident = e.arg.ident;
           if (!oldVar(s, ident)) continue;
+          const lit = litmusFor(s, op.text, op.line);
+          if (!lit) continue;
           ctx.report({
+            ...lit,
             line: op.line, col: op.col, messageId: 'free',
             data: { what: `${op.name}()`, old: ident!, ...publishData(s) },
             related: [{ line: s.published.line, message: 'new memslots published here' }],

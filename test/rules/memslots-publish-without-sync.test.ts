@@ -321,3 +321,30 @@ void fill_new(struct kvm *kvm, struct kvm_memslots *slots)
     });
   });
 });
+
+describe('memslots-publish-without-sync: the LKMM verdict behind a finding', () => {
+  it('carries a litmus test whose bad outcome is allowed, and the same test with synchronize_srcu() is forbidden', async () => {
+    const code = `
+static void lk_publish(struct kvm *kvm, struct kvm_memslots *slots)
+{
+	struct kvm_memslots *old = kvm_memslots(kvm);
+
+	lockdep_assert_held(&kvm->slots_lock);
+	rcu_assign_pointer(kvm->memslots[0], slots);
+	kvfree(old); /* BAD */
+	synchronize_srcu(&kvm->srcu);
+}
+`;
+    const f = analyzeC(code, ['memslots-publish-without-sync']);
+    expect(brief(f)).toEqual([`memslots-publish-without-sync lk_publish:${lineOf(code, 'BAD')}`]);
+    expect(f[0].litmus).toMatch(/rcu_assign_pointer\(\*memslots, new_slots\)/);
+    expect(f[0].litmus).not.toMatch(/^\tsynchronize_srcu\(/m);
+    expect(f[0].witness).toMatch(/old_slots=0/);
+    const { runLitmus } = await import('../../src/analyzer/memory-model/index.js');
+    const { checkSrcuPublishFree } = await import('../../src/analyzer/protocol.js');
+    expect(runLitmus(f[0].litmus!).verdict).toBe('Sometimes');
+    const fixed = checkSrcuPublishFree('lk_publish', { text: 'rcu_assign_pointer()', line: 7 }, { text: 'kvfree(old)', line: 9 }, true);
+    expect(fixed.verdict).toBe('Never');
+    expect(fixed.allowed).toBe(false);
+  });
+});
