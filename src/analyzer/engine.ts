@@ -35,7 +35,6 @@ interface Visit {
   predKey: string;
 }
 
-const FULL_BARRIERS = new Set(['mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic']);
 
 function site(op: { line: number; col: number; text?: string }): Site {
   return { line: op.line, col: op.col, text: op.text ?? '' };
@@ -335,7 +334,7 @@ function applyEffect(s: State, e: Resolved, op: CallOp | import('./ir.js').Guard
       return { ...s, refs: { ...s.refs, [v]: { ...at, kind: 'put' } } };
     }
     case 'barrier':
-      if (FULL_BARRIERS.has(e.barrier)) return fullBarrier(s, e.barrier, op as Op);
+      if (model.isFullBarrier(e.barrier)) return fullBarrier(s, e.barrier, op as Op);
       return s;
     case 'access':
       if (e.access === 'write' || e.access === 'rmw') {

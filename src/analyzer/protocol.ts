@@ -17,6 +17,7 @@
  * execution the LKMM allows, or is not reported.
  */
 import type { Effect, Model, ProtocolVariable } from '../model/index.js';
+import { FULL_BARRIERS } from '../model/kvm.js';
 import { canonicalLock } from './effects.js';
 import type { ArgInfo, CallOp, CfgNode, GuardOp, LoweredFunction, Op } from './ir.js';
 import { buildLitmus, runLitmus, type AbstractAccess, type AbstractThread, type Verdict } from './memory-model/index.js';
@@ -25,15 +26,13 @@ import type { State, StoreRecord } from './state.js';
 
 // ------------------------------------------------------------------ barriers
 
-/** Barriers that order earlier stores against later loads (smp_mb() and its equivalents). */
-const FULL = new Set(['mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic']);
 
 export type BarrierClass = 'full' | 'rmb' | 'wmb' | 'acquire' | 'release';
 
 /** The ordering an effect gives, if any (a full barrier, a one-way barrier, an acquire/release access). */
 export function barrierClass(e: Effect): BarrierClass | undefined {
   if (e.kind === 'barrier') {
-    if (FULL.has(e.barrier)) return 'full';
+    if (FULL_BARRIERS.includes(e.barrier)) return 'full';
     if (e.barrier === 'rmb' || e.barrier === 'wmb') return e.barrier;
     return undefined;
   }

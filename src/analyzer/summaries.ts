@@ -48,7 +48,6 @@ export interface SummaryRead {
   returned: boolean;
 }
 
-const FULL_BARRIER_KINDS = new Set(['mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic']);
 
 export interface CallSiteContext {
   /** SRCU read side known held at the call. */
@@ -166,7 +165,7 @@ export class SummaryCollector implements RuleHandlers {
     // Marked reads through modelled macros whose argument is an address (smp_load_acquire(&x), atomic_read(&x)).
     let fenced = false;
     for (const e of ev.effects) {
-      if (e.kind === 'barrier' && FULL_BARRIER_KINDS.has(e.barrier)) fenced = true;
+      if (e.kind === 'barrier' && this.model.isFullBarrier(e.barrier)) fenced = true;
       if (e.kind !== 'access' || e.access !== 'read' || !e.chain) continue;
       if (node.ops.some((o) => o.k === 'read' && o.line === op.line && o.chain === e.chain)) continue;
       const d = readDecision(this.fn, node, idx);

@@ -85,6 +85,13 @@ export class Model {
     return this.protocolVariables.find((p) => chain === p.chain || chain.endsWith(`.${p.chain}`));
   }
 
+  private readonly fullBarriers: ReadonlySet<string> = new Set(kvm.FULL_BARRIERS);
+
+  /** A full barrier (smp_mb() and the smp_mb__*() family). */
+  isFullBarrier(kind: string): boolean {
+    return this.fullBarriers.has(kind);
+  }
+
   isRmapChain(chain: string): boolean {
     return kvm.RMAP_CHAINS.some((r) => r.test(chain));
   }

@@ -220,6 +220,11 @@ export const APIS: readonly ApiModel[] = [
   api('panic', [{ kind: 'noreturn' }]),
 ];
 
+/** Barrier kinds that order everything before against everything after (LKMM strong fences). */
+export const FULL_BARRIERS: readonly string[] = [
+  'mb', 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock', 'mb__before_atomic', 'mb__after_atomic',
+];
+
 /** Members whose address, as an rcu_assign_pointer() target, is a memslots publish. */
 export const PUBLISH_TARGETS: readonly { chain: RegExp; object: string }[] = [
   { chain: /(^|\.)memslots(\[\])?$/, object: 'memslots' },
