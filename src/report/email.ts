@@ -156,7 +156,7 @@ export function formatEmail(result: RunResult, opts: EmailOptions): string {
   out.push(
     ...wrap(
       `This is an automated review by kvmlint ${opts.toolVersion}; findings can be false positives. ` +
-        'To reproduce locally, run "kvmlint check <patch>" on a kernel tree with the patch applied.',
+        'To reproduce locally: "kvmlint patch <mbox> --tree <kernel tree>" (or "b4 am -o - <msgid> | kvmlint patch -"); "kvmlint explain" shows each path and litmus test.',
       WIDTH,
     ),
   );
