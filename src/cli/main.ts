@@ -14,9 +14,7 @@ import type { RunResult } from '../types.js';
 import { render, type Format } from '../report/index.js';
 import { ALL_RULES, selectRules } from '../rules/index.js';
 import { KVM_PATHS, runCheck, runPatch, runRange, runStaged, type RunOptions } from './run.js';
-import { explainResult, parseJsonResult } from './explain.js';
-import { runDemo } from './demo.js';
-import { litmusCommand } from './litmus-command.js';
+// explain (zod), demo and litmus are loaded only by their subcommands: start-up time matters to hooks.
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -198,6 +196,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<paths...>', 'files or directories')
     .option('--expect', 'compare with each file\'s Result: line')
     .action(async (paths: string[], o: { expect?: boolean }) => {
+      const { litmusCommand } = await import('./litmus-command.js');
       code = await litmusCommand(paths, { expect: o.expect, out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`) });
     });
 
@@ -212,6 +211,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tree <dir>', 'kernel checkout (patch)')
     .allowUnknownOption(false)
     .action(async (args: string[], o: { json?: string; litmusOut?: string; rules?: string; repo?: string; tree?: string }) => {
+      const { explainResult, parseJsonResult } = await import('./explain.js');
       let result: RunResult;
       if (o.json) {
         try {
@@ -242,6 +242,7 @@ export async function main(argv: string[]): Promise<number> {
 
   addCommon(program.command('demo').description('run kvmlint on the embedded demo (a small KVM-like git history and a patch series)'))
     .action(async (o: CommonOpts) => {
+      const { runDemo } = await import('./demo.js');
       code = await runDemo(o, (r) => emit(r, o));
     });
 
