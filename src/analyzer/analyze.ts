@@ -174,17 +174,26 @@ export class Analyzer {
     const cached = this.effectfulCache.get(index);
     if (cached) return cached;
     const set = new Set<FunctionSpan>();
-    const byName = new Map<string, FunctionSpan[]>();
-    for (const sp of index.functions) byName.set(sp.name, [...(byName.get(sp.name) ?? []), sp]);
+    const names = new Set<string>();
+    for (const sp of index.functions) names.add(sp.name);
     const work: FunctionSpan[] = [];
     for (const sp of index.functions) {
-      if (sp.calls.some((c) => this.model.isModelled(c) || this.model.iteratorHasEffect(c) || c === 'guard' || c === 'scoped_guard') || this.model.effectfulText.test(sp.text)) {
+      const direct = this.spanTest('effectful', sp, () =>
+        sp.calls.some((c) => this.model.isModelled(c) || this.model.iteratorHasEffect(c) || c === 'guard' || c === 'scoped_guard') || this.model.effectfulText.test(sp.text));
+      if (direct) {
         set.add(sp);
         work.push(sp);
       }
     }
     const callers = new Map<string, FunctionSpan[]>();
-    for (const sp of index.functions) for (const c of sp.calls) if (byName.has(c)) callers.set(c, [...(callers.get(c) ?? []), sp]);
+    for (const sp of index.functions) {
+      for (const c of sp.calls) {
+        if (!names.has(c)) continue;
+        const list = callers.get(c);
+        if (list) list.push(sp);
+        else callers.set(c, [sp]);
+      }
+    }
     while (work.length) {
       const sp = work.pop()!;
       for (const caller of callers.get(sp.name) ?? []) {
@@ -199,6 +208,26 @@ export class Analyzer {
   }
 
   private readonly callersCache = new WeakMap<FileIndex, Map<string, FunctionSpan[]>>();
+  /** Results of pure tests of a function's text (regex scans), by test and content hash. */
+  private readonly spanTests = new Map<string, BoundedMap<string, boolean>>();
+
+  /**
+   * A pure test of a span's text and call list (both determined by its content hash), cached.
+   * One map per test, keyed by the hash string itself (no per-lookup key string to build and hash).
+   */
+  spanTest(test: string, sp: FunctionSpan, compute: () => boolean): boolean {
+    let byHash = this.spanTests.get(test);
+    if (!byHash) {
+      byHash = new BoundedMap<string, boolean>(50_000);
+      this.spanTests.set(test, byHash);
+    }
+    let v = byHash.get(sp.hash);
+    if (v === undefined) {
+      v = compute();
+      byHash.set(sp.hash, v);
+    }
+    return v;
+  }
 
   /** Function name -> functions of the file that call it (from the index's call lists). */
   private callersIndex(index: FileIndex, byName: ReadonlyMap<string, FunctionSpan>): Map<string, FunctionSpan[]> {
@@ -233,7 +262,7 @@ export class Analyzer {
 
     const effectful = this.effectful(index);
     // A function that can have no modelled effect and touches no protocol state cannot produce a finding.
-    const interesting = (sp: FunctionSpan): boolean => effectful.has(sp) || this.model.interestingMembers.test(sp.text);
+    const interesting = (sp: FunctionSpan): boolean => effectful.has(sp) || this.spanTest('interesting', sp, () => this.model.interestingMembers.test(sp.text));
     // Callers of the targets (for entry contexts), a few levels up, bounded.
     const callersOf = this.callersIndex(index, byName);
     const walkSet = new Set<FunctionSpan>(targets.filter(interesting));
@@ -528,10 +557,11 @@ class Unit implements UnitView {
   }
 
   functionsMentioning(word: string): readonly LoweredFunction[] {
-    const re = new RegExp(`\\b${word.replace(/[^\w]/g, '')}\\b`);
+    const w = word.replace(/[^\w]/g, '');
+    const re = new RegExp(`\\b${w}\\b`);
     const out: LoweredFunction[] = [];
     for (const sp of this.index.functions) {
-      if (!re.test(sp.text)) continue;
+      if (!this.analyzer.spanTest(`mentions:${w}`, sp, () => re.test(sp.text))) continue;
       const f = this.analyzer.lower(this.index, sp);
       if (f) out.push(f);
     }

@@ -162,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--repo <dir>', 'git repository', '.')
       .option('--paths <globs>', `comma-separated pathspecs (default in a kernel tree: ${KVM_PATHS.join(',')}; elsewhere every .c/.h)`)
       .option('--all-paths', 'look at every C file in the range')
-      .option('--jobs <n>', 'threads (2: a worker takes half of a range of 40+ commits; measured slower on 2 cores so far)', '1'),
+      .option('--jobs <n>', 'threads (2: a worker takes part of a range of 40+ commits, by file; measured slower on 2 cores so far)', '1'),
   ).action(async (range: string, o: CommonOpts & { repo: string; paths?: string; allPaths?: boolean; jobs?: string }) => {
     code = emit(await job('range', [range], o), o);
   });

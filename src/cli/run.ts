@@ -265,10 +265,41 @@ function countCommits(repo: string, range: string, paths: string[] | undefined):
   }
 }
 
+/** Commits one thread may run ahead of the other before file affinity yields to balance. */
+const MAX_IMBALANCE = 8;
+
+/**
+ * Which thread takes a commit: the one that already analysed its files when
+ * possible. Each thread's caches (file indexes, lowered functions, summaries,
+ * call-site walks) are keyed by file content, so a file's commits on one
+ * thread pay its cold cost once instead of on both threads; new files go to
+ * the less loaded thread, and affinity gives way when one runs too far ahead.
+ */
+class FileAffinity {
+  private readonly owner = new Map<string, 0 | 1>();
+  private readonly load: [number, number] = [0, 0];
+
+  toWorker(cs: ChangeSet): boolean {
+    const paths = cs.files.map((f) => f.newPath ?? f.oldPath).filter((p): p is string => isCSource(p));
+    const votes: [number, number] = [0, 0];
+    for (const p of paths) {
+      const o = this.owner.get(p);
+      if (o !== undefined) votes[o]++;
+    }
+    const lighter: 0 | 1 = this.load[1] < this.load[0] ? 1 : 0;
+    let t: 0 | 1 = votes[0] === votes[1] ? lighter : votes[1] > votes[0] ? 1 : 0;
+    if (this.load[t] - this.load[1 - t] > MAX_IMBALANCE) t = (1 - t) as 0 | 1;
+    this.load[t]++;
+    for (const p of paths) if (!this.owner.has(p)) this.owner.set(p, t);
+    return t === 1;
+  }
+}
+
 /**
  * `kvmlint range A..B`: every commit against its parent. One streamed
- * `git log -p`; with enough commits the first part of the range goes to a
- * worker thread as it streams in, the rest is analysed here (2 cores).
+ * `git log -p`; with enough commits a worker thread takes part of the range
+ * as it streams in (by file affinity, see FileAffinity), the rest is analysed
+ * here (2 cores).
  */
 export async function runRange(range: string, opts: RunOptions & { repo: string; paths?: string[]; jobs?: number }, analyzer = newAnalyzer(opts.rules)): Promise<RunResult> {
   let source: GitRepo;
@@ -278,7 +309,7 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
     return finish([], [errorOf(opts.repo, e)]);
   }
   const total = (opts.jobs ?? 1) > 1 ? countCommits(opts.repo, range, opts.paths) : 0;
-  const split = total >= PARALLEL_MIN_COMMITS ? Math.floor(total / 2) : 0;
+  const parallel = total >= PARALLEL_MIN_COMMITS;
   const errors: InputError[] = [];
   const local = await RangeAnalysis.open(opts.repo, opts, analyzer).catch((e: unknown) => {
     errors.push(errorOf(opts.repo, e));
@@ -290,7 +321,7 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
   }
   let worker: Worker | undefined;
   let remote: Promise<RunResult> | undefined;
-  if (split > 0) {
+  if (parallel) {
     worker = new Worker(new URL('./range-worker.js', import.meta.url), {
       workerData: { repo: opts.repo, rules: opts.rules.map((r) => r.meta.id), all: !!opts.all },
     });
@@ -305,16 +336,14 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
       });
     });
   }
+  const split = new FileAffinity();
   let seq = 0;
   try {
     for await (const cs of source.range(range, { paths: opts.paths })) {
       seq++;
       opts.progress?.(seq, total || undefined);
-      if (worker && seq <= split) {
-        if (!cs.skipped) worker.postMessage({ cs, seq });
-      } else {
-        local.add(cs, seq);
-      }
+      if (worker && !cs.skipped && split.toWorker(cs)) worker.postMessage({ cs, seq });
+      else local.add(cs, seq);
     }
   } catch (e) {
     errors.push(errorOf(range, e));
