@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Confidence, Finding } from '../types.js';
 import type { Model } from '../model/index.js';
 import { CParser } from './frontend/parse.js';
+import { wordRe } from './text.js';
 import { indexFile, reindex, type FileIndex, type FunctionSpan, type HunkExtent } from './frontend/index-file.js';
 import { lowerFunction } from './cfg.js';
 import { EffectResolver } from './effects.js';
@@ -558,7 +559,7 @@ class Unit implements UnitView {
 
   functionsMentioning(word: string): readonly LoweredFunction[] {
     const w = word.replace(/[^\w]/g, '');
-    const re = new RegExp(`\\b${w}\\b`);
+    const re = wordRe(w);
     const out: LoweredFunction[] = [];
     for (const sp of this.index.functions) {
       if (!this.analyzer.spanTest(`mentions:${w}`, sp, () => re.test(sp.text))) continue;

@@ -24,3 +24,23 @@ export function mustFollow(fn: LoweredFunction, node: CfgNode, op: Op, pred: (o:
   }
   return true;
 }
+
+/** Does every path from the entry to `op` (in `node`) pass an op satisfying `pred` first? */
+export function mustPrecede(fn: LoweredFunction, node: CfgNode, op: Op, pred: (o: Op) => boolean): boolean {
+  const idx = node.ops.indexOf(op);
+  if (node.ops.slice(0, idx).some(pred)) return true;
+  const preds = new Map<number, number[]>();
+  for (const n of fn.nodes) for (const e of n.succs) preds.set(e.to, [...(preds.get(e.to) ?? []), n.id]);
+  const seen = new Set<number>();
+  const todo = [...(preds.get(node.id) ?? [])];
+  while (todo.length) {
+    const id = todo.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = fn.nodes[id];
+    if (n.ops.some(pred)) continue;
+    if (id === fn.entry) return false;
+    todo.push(...(preds.get(id) ?? []));
+  }
+  return true;
+}

@@ -9,6 +9,7 @@ import type { Model } from '../model/index.js';
 import { type EffectResolver, type Resolved, canonicalLock } from './effects.js';
 import type { CallOp, CfgNode, Edge, LoweredFunction, Op } from './ir.js';
 import type { EdgeEvent, ExitEvent, OpEvent, RuleHandlers } from './rule-api.js';
+import { mentionsWord, wordRe } from './text.js';
 import {
   type Fact, type Site, type State, MAX_SRCU_DEPTH, MAX_STATES_PER_NODE, dedupeStores, join, stateKey,
 } from './state.js';
@@ -196,10 +197,6 @@ function handOverRefs(s: State, value: string): State {
 
 const MAX_HOLDERS = 6;
 
-function mentions(text: string, v: string): boolean {
-  return new RegExp(`\\b${v.replace(/\W/g, '')}\\b`).test(text);
-}
-
 function assignVar(s: State, v: string, line: number, rhs = ''): State {
   let out = s;
   // Track which variables hold snapshot-derived state: v loses what it held
@@ -209,7 +206,7 @@ function assignVar(s: State, v: string, line: number, rhs = ''): State {
     const holders = snap.holders ?? [];
     const had = holders.includes(v);
     const keep = had && snap.line === line;
-    const derives = !had && holders.some((h) => mentions(rhs, h));
+    const derives = !had && holders.some((h) => mentionsWord(rhs, h));
     if ((had && !keep) || derives) {
       snaps ??= { ...out.snaps };
       const next = holders.filter((h) => h !== v || keep);
@@ -219,7 +216,7 @@ function assignVar(s: State, v: string, line: number, rhs = ''): State {
   }
   if (snaps) out = { ...out, snaps };
   // A snapshot keyed by an expression that uses v (e.g. __kvm_memslots(kvm, i)) is of another address space now.
-  const re = new RegExp(`\\b${v.replace(/[^\w]/g, '')}\\b`);
+  const re = wordRe(v);
   const stale = Object.keys(out.snaps).filter((k) => re.test(k));
   if (stale.length) {
     const snaps = { ...out.snaps };
@@ -412,7 +409,7 @@ function refine(s: State, node: CfgNode, edge: Edge, callEffects: Map<number, re
 function markDecisions(s: State, test: string): State {
   let snaps: State['snaps'] | undefined;
   for (const [k, snap] of Object.entries(s.snaps)) {
-    if (snap.decided || snap.access || !snap.holders?.some((h) => mentions(test, h))) continue;
+    if (snap.decided || snap.access || !snap.holders?.some((h) => mentionsWord(test, h))) continue;
     snaps ??= { ...s.snaps };
     snaps[k] = { ...snap, decided: true };
   }

@@ -23,6 +23,7 @@ import type { ArgInfo, CallOp, CfgNode, GuardOp, LoweredFunction, Op } from './i
 import { buildLitmus, runLitmus, type AbstractAccess, type AbstractThread, type Verdict } from './memory-model/index.js';
 import type { UnitView } from './rule-api.js';
 import type { State, StoreRecord } from './state.js';
+import { wordRe } from './text.js';
 
 // ------------------------------------------------------------------ barriers
 
@@ -265,7 +266,7 @@ export function readDecision(fn: LoweredFunction, node: CfgNode, idx: number): D
   const assign = node.ops.slice(idx + 1).find((o) => o.k === 'assign');
   if (!assign || assign.k !== 'assign') return undefined;
   const v = assign.target;
-  const re = new RegExp(`\\b${v.replace(/\W/g, '')}\\b`);
+  const re = wordRe(v);
   const seen = new Set<number>([node.id]);
   const queue = node.succs.map((e) => e.to);
   while (queue.length) {

@@ -22,6 +22,7 @@ import type { EdgeEvent, OpEvent, RuleHandlers, ExitEvent } from './rule-api.js'
 import type { LockState, State } from './state.js';
 import { srcuKnownHeld } from './state.js';
 import { readDecision } from './protocol.js';
+import { mentionsWord } from './text.js';
 
 export interface Summary {
   name: string;
@@ -268,7 +269,7 @@ export class SummaryCollector implements RuleHandlers {
     this.exitStates.push(ev.state);
     const ret = ev.node.ret ?? '';
     for (const [as, snap] of Object.entries(ev.state.snaps)) {
-      if (!snap.access && snap.holders?.some((h) => new RegExp(`\\b${h}\\b`).test(ret))) this.returnedSnapshots.add(as);
+      if (!snap.access && snap.holders?.some((h) => mentionsWord(ret, h))) this.returnedSnapshots.add(as);
     }
     // A full barrier on every path orders the caller's earlier stores; stores after it are exported below.
     this.mustBarrierExits.push(ev.state.mem.lastFull !== undefined);

@@ -11,6 +11,7 @@
  */
 import type { Rule } from '../analyzer/rule-api.js';
 import { inSrcuSection, srcuKnownHeld } from '../analyzer/state.js';
+import { wordRe } from '../analyzer/text.js';
 
 export const rule: Rule = {
   meta: {
@@ -37,7 +38,7 @@ export const rule: Rule = {
       const k = `${start}|${v}`;
       const cached = usedFrom.get(k);
       if (cached !== undefined) return cached;
-      const re = new RegExp(`\\b${v.replace(/\W/g, '')}\\b`);
+      const re = wordRe(v);
       const seen = new Set<number>();
       const todo = [start];
       let found = false;
