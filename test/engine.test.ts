@@ -13,7 +13,7 @@ import type { LoweredFunction } from '../src/analyzer/ir.js';
 import type { Rule, RuleHandlers } from '../src/analyzer/rule-api.js';
 import { MAX_STATES_PER_NODE, type State, initialState, stateKey } from '../src/analyzer/state.js';
 import {
-  CallSiteCollector, type CallSiteContext, type Summary, SummaryCollector, bottomUpOrder, entryContext,
+  CallSiteCollector, type CallSiteContext, type Summary, SummaryCollector, bottomUp, entryContext,
 } from '../src/analyzer/summaries.js';
 import { type Effect, Model } from '../src/model/index.js';
 
@@ -32,7 +32,7 @@ function summarise(fns: Map<string, LoweredFunction>): { summaries: Map<string, 
   const effects = new Map<string, readonly Effect[]>();
   const sites = new Map<string, CallSiteContext[]>();
   const inView = new Set(fns.keys());
-  for (const fn of bottomUpOrder([...fns.values()])) {
+  for (const fn of bottomUp([...fns.values()], (f) => f.callees)) {
     const entry = initialState('unknown');
     const collector = new SummaryCollector(fn, model, entry);
     walk(fn, [entry], [collector, new CallSiteCollector(inView, sites)], { model, resolver: new EffectResolver(model, effects) });

@@ -16,7 +16,7 @@ import type { CallOp, LoweredFunction } from './ir.js';
 import type { ReportInput, Rule, RuleContext, RuleHandlers, UnitView } from './rule-api.js';
 import { initialState, type State } from './state.js';
 import {
-  CallSiteCollector, type CallSiteContext, type EntryContext, type Summary, SummaryCollector, entryContext, withEntryContract,
+  CallSiteCollector, type CallSiteContext, type EntryContext, type Summary, SummaryCollector, bottomUp, entryContext, withEntryContract,
 } from './summaries.js';
 import type { Effect } from '../model/index.js';
 
@@ -358,7 +358,7 @@ export class Analyzer {
     for (const sp of walkOrder) summarise(sp);
 
     // Pass B, top-down: entry contexts from callers, rules on the targets.
-    const order = bottomUpSpans(walkOrder, byName).reverse();
+    const order = bottomUp(walkOrder, (sp) => sp.calls).reverse();
     const sitesB = new Map<string, CallSiteContext[]>();
     const resolver = new EffectResolver(this.model, summaries);
     const targetSet = new Set(targets.filter(interesting));
@@ -441,23 +441,6 @@ export class Analyzer {
   }
 }
 
-/** Spans in bottom-up order (callees first), by the index's call lists. */
-function bottomUpSpans(spans: FunctionSpan[], byName: ReadonlyMap<string, FunctionSpan>): FunctionSpan[] {
-  const inSet = new Set(spans);
-  const order: FunctionSpan[] = [];
-  const seen = new Set<FunctionSpan>();
-  const visit = (sp: FunctionSpan): void => {
-    if (seen.has(sp)) return;
-    seen.add(sp);
-    for (const c of sp.calls) {
-      const g = byName.get(c);
-      if (g && g !== sp && inSet.has(g)) visit(g);
-    }
-    order.push(sp);
-  };
-  for (const sp of spans) visit(sp);
-  return order;
-}
 
 /** A Map that forgets its oldest entries past a size. */
 class BoundedMap<K, V> extends Map<K, V> {

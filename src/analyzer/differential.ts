@@ -12,7 +12,7 @@
  */
 import type { Finding } from '../types.js';
 import type { FileChange, Hunk } from '../inputs/types.js';
-import { changedLines } from '../inputs/hunks.js';
+import { changedLines, fragmentImages } from '../inputs/hunks.js';
 import type { Analyzer, FileAnalysis } from './analyze.js';
 import type { FileIndex, HunkExtent } from './frontend/index-file.js';
 
@@ -120,7 +120,8 @@ export function hunkExtents(fc: FileChange): HunkExtent[] {
 
 /** Pre and post fragment sources for hunk-only analysis. */
 export function fragmentSources(fc: FileChange): { pre: string; post: string } {
-  return { pre: fragmentOf(fc.hunks, 'pre'), post: fragmentOf(fc.hunks, 'post') };
+  const images = fragmentImages(fc);
+  return { pre: wrapFragments(images.pre, fc.hunks, 'pre'), post: wrapFragments(images.post, fc.hunks, 'post') };
 }
 
 function braceDelta(line: string): { delta: number; min: number } {
@@ -154,8 +155,13 @@ function headerFor(section: string, index: number): string {
   return sig.slice(0, close + 1);
 }
 
-function fragmentOf(hunks: Hunk[], side: 'pre' | 'post'): string {
-  const lines: string[] = [];
+/**
+ * Wrap each hunk of an image (from `fragmentImages`: visible lines at their
+ * real numbers, the rest empty) that starts inside a function into a fragment
+ * function, using the invisible lines around it for the header and braces.
+ */
+function wrapFragments(image: string, hunks: Hunk[], side: 'pre' | 'post'): string {
+  const lines = image ? image.replace(/\n$/, '').split('\n') : [];
   const put = (n: number, text: string): void => {
     while (lines.length < n) lines.push('');
     lines[n - 1] = text;
@@ -165,7 +171,6 @@ function fragmentOf(hunks: Hunk[], side: 'pre' | 'post'): string {
       .filter((l) => (side === 'pre' ? l.kind !== 'add' && l.oldLine !== undefined : l.kind !== 'del' && l.newLine !== undefined))
       .map((l) => ({ n: side === 'pre' ? l.oldLine! : l.newLine!, text: l.text }));
     if (visible.length === 0) return;
-    for (const v of visible) put(v.n, v.text);
     const first = visible.find((v) => v.text.trim() !== '');
     if (!first) return;
     // Kernel style: a function body line is indented, or is a brace or a label.

@@ -420,24 +420,25 @@ export function withEntryContract(s: State, fnName: string, startLine: number, m
   return out;
 }
 
-/** Functions in bottom-up order (callees before callers); cycles broken arbitrarily but deterministically. */
-export function bottomUpOrder(fns: readonly LoweredFunction[]): LoweredFunction[] {
-  const byName = new Map<string, LoweredFunction>();
-  for (const f of fns) if (!byName.has(f.name)) byName.set(f.name, f);
-  const order: LoweredFunction[] = [];
-  const state = new Map<string, 1 | 2>();
-  const visit = (f: LoweredFunction): void => {
-    if (state.has(f.name)) return;
-    state.set(f.name, 1);
-    for (const c of f.callees) {
+/**
+ * Items in bottom-up call order (callees before callers), by name and callee
+ * names; cycles are broken deterministically, and only items in the list count.
+ */
+export function bottomUp<T extends { name: string }>(items: readonly T[], callees: (t: T) => readonly string[]): T[] {
+  const byName = new Map<string, T>();
+  for (const t of items) if (!byName.has(t.name)) byName.set(t.name, t);
+  const order: T[] = [];
+  const seen = new Set<T>();
+  const visit = (t: T): void => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    for (const c of callees(t)) {
       const g = byName.get(c);
-      if (g && g !== f) visit(g);
+      if (g && g !== t) visit(g);
     }
-    state.set(f.name, 2);
-    order.push(f);
+    order.push(t);
   };
-  for (const f of fns) visit(f);
   // Duplicate names (e.g. #ifdef'd alternatives) keep their own entries.
-  for (const f of fns) if (!order.includes(f)) order.push(f);
+  for (const t of items) visit(t);
   return order;
 }
