@@ -345,6 +345,75 @@ exists (1:r0=1 /\\ 1:r1=0)
   });
 });
 
+describe('herd7 flags', () => {
+  const flagsOf = (src: string): string[] => runLitmus(src).flags ?? [];
+  it('flags mixed-accesses: a plain write after a marked access to the same location', () => {
+    expect(
+      flagsOf(`C mixed
+{}
+P0(int *x) { int r0; r0 = READ_ONCE(*x); *x = 2; }
+P1(int *x) { WRITE_ONCE(*x, 1); }
+exists (0:r0=1)
+`),
+    ).toContain('mixed-accesses');
+  });
+  it('does not flag mixed-accesses across a barrier', () => {
+    expect(
+      flagsOf(`C mixed-barrier
+{}
+P0(int *x) { int r0; r0 = READ_ONCE(*x); barrier(); *x = 2; }
+exists (0:r0=1)
+`),
+    ).not.toContain('mixed-accesses');
+  });
+  it('flags an unmatched rcu_read_lock() and synchronize_srcu() inside a reader', () => {
+    expect(
+      flagsOf(`C unmatched
+{}
+P0(int *x) { rcu_read_lock(); WRITE_ONCE(*x, 1); }
+exists (x=1)
+`),
+    ).toEqual(['unmatched-rcu-lock']);
+    expect(
+      flagsOf(`C sleep
+{}
+P0(int *x, struct srcu_struct *s) { rcu_read_lock(); synchronize_srcu(s); WRITE_ONCE(*x, 1); rcu_read_unlock(); }
+exists (x=1)
+`),
+    ).toContain('invalid-sleep');
+  });
+  it('flags one srcu_read_lock() matched by two srcu_read_unlock()s', () => {
+    expect(
+      flagsOf(`C srcu-twice
+{}
+P0(int *x, struct srcu_struct *s)
+{
+\tint r1;
+\tint r2;
+\tr1 = srcu_read_lock(s);
+\tr2 = READ_ONCE(*x);
+\tsrcu_read_unlock(s, r1);
+\tsrcu_read_unlock(s, r1);
+}
+exists (0:r2=0)
+`),
+    ).toContain('multiple-srcu-matches');
+  });
+  it('flags an unlock of a lock that is not held', () => {
+    expect(
+      flagsOf(`C unlock-only
+{}
+P0(int *x, spinlock_t *l) { spin_unlock(l); WRITE_ONCE(*x, 1); }
+exists (x=1)
+`),
+    ).toContain('unmatched-unlock');
+  });
+  it('raises no flag on clean tests', () => {
+    expect(flagsOf(sb(true))).toEqual([]);
+    expect(flagsOf(mp('\tWRITE_ONCE(*x, 1);\n\tsmp_store_release(y, 1);', '\tint r0;\n\tint r1;\n\tr0 = smp_load_acquire(y);\n\tr1 = READ_ONCE(*x);'))).toEqual([]);
+  });
+});
+
 describe('quantifiers and filters', () => {
   it('reports the inner proposition for ~exists and forall like herd7', () => {
     const base = sb(false).replace(/exists .*\n/, '');

@@ -46,6 +46,8 @@ export function observationLine(r: LitmusResult): string {
   if (r.verdict === 'Never' || r.verdict === 'Sometimes' || r.verdict === 'Always') {
     let s = `Observation ${r.name} ${r.verdict} ${r.positive} ${r.negative}`;
     if (r.datarace) s += ' DATARACE';
+    const other = (r.flags ?? []).filter((f) => f !== 'data-race');
+    if (other.length > 0) s += ` Flag ${other.join(',')}`;
     if (r.deadlock) s += ' (no allowed executions: DEADLOCK)';
     return s;
   }

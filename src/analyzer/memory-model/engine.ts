@@ -157,6 +157,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   for (const l of locations) initKeys.add(key(l, initOf(l)));
 
   const counter = { states: 0, positive: 0, negative: 0, datarace: false };
+  const flags = new Set<string>();
   let witness: string | undefined;
   const wantPositive = test.quantifier !== 'forall';
   const tick = (): void => {
@@ -293,6 +294,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
         const env: Env = { traces: full, progs, finalOf, locations: usedLocs };
         if (!test.filter || evalCond(test.filter, env)) {
           if (res.datarace) counter.datarace = true;
+          for (const f of res.flags ?? []) flags.add(f);
           const pos = evalCond(test.condition, env);
           if (pos) counter.positive++;
           else counter.negative++;
@@ -335,6 +337,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
     positive,
     negative,
     datarace: counter.datarace,
+    flags: [...flags].sort(),
     // herd7 reports no states at all when every candidate is forbidden (e.g.
     // by lock.cat's lock-nest axiom) or filtered out: the corpus calls it DEADLOCK.
     deadlock: positive + negative === 0,

@@ -62,6 +62,12 @@ export interface StaticModel {
   syncRcu: EvSet;
   syncSrcu: EvSet;
   preRace: Rel;
+  /**
+   * herd7 flags that depend only on the events (linux-kernel.bell,
+   * linux-kernel.cat's mixed-accesses, lock.cat); reported for a test when an
+   * allowed execution raises them.
+   */
+  staticFlags: string[];
 }
 
 function setOf(ev: GEvent[], pred: (e: GEvent) => boolean): EvSet {
@@ -154,8 +160,11 @@ export function buildStatic(ev: GEvent[]): StaticModel {
   const UL = setOf(ev, (e) => has(e, T.UL));
   const AUL = fenceSet(T.AFTER_UNLOCK_LOCK);
 
-  // RCU read-side critical sections: properly nested lock/unlock per thread.
+  // RCU read-side critical sections: properly nested lock/unlock per thread
+  // (the bell's recursive innermost-first matching is stack matching).
   const rcuRscs = new Rel(n);
+  let unmatchedRcuLock = false;
+  let unmatchedRcuUnlock = false;
   const threads = [...new Set(ev.filter((e) => e.thread >= 0).map((e) => e.thread))];
   for (const t of threads) {
     const stack: number[] = [];
@@ -165,8 +174,34 @@ export function buildStatic(ev: GEvent[]): StaticModel {
       else if (has(e, T.RCU_UNLOCK)) {
         const l = stack.pop();
         if (l !== undefined) rcuRscs.add(l, e.id);
+        else unmatchedRcuUnlock = true;
       }
     }
+    if (stack.length > 0) unmatchedRcuLock = true;
+  }
+  const staticFlags: string[] = [];
+  if (unmatchedRcuLock) staticFlags.push('unmatched-rcu-lock');
+  if (unmatchedRcuUnlock) staticFlags.push('unmatched-rcu-unlock');
+  // invalid-sleep: rcu-rscs & (po ; [Sync-srcu] ; po)
+  const syncSrcuAll = setOf(ev, (e) => has(e, T.SYNC_SRCU));
+  if (!rcuRscs.inter(po.rng(syncSrcuAll).seq(po)).isEmpty()) staticFlags.push('invalid-sleep');
+  // mixed-accesses: ([Plain & W] ; (po-loc \ barrier) ; [Marked]) | ([Marked] ; (po-loc \ barrier) ; [Plain & W])
+  {
+    const plainW = Plain.inter(W);
+    const pl = poLoc.minus(barrier);
+    if (!pl.restrict(plainW, Marked).isEmpty() || !pl.restrict(Marked, plainW).isEmpty()) staticFlags.push('mixed-accesses');
+  }
+  // lock.cat: no ordinary accesses to lock (or SRCU) locations.
+  const ALL_LOCKS = T.LKR | T.LKW | T.UL | T.LF | T.RL | T.RU | T.SRCU_LOCK | T.SRCU_UNLOCK | T.SYNC_SRCU;
+  const allLocks = setOf(ev, (e) => has(e, ALL_LOCKS));
+  const ordinary = M.minus(IW).minus(allLocks);
+  if (!loc.restrict(ordinary, allLocks).isEmpty()) staticFlags.push('mixed-lock-accesses');
+  // unmatched-unlock: UL \ range(critical), critical = ([LKW] ; po-loc ; [UL]) \ (po-loc ; [LKW | UL] ; po-loc)
+  {
+    const ULs = setOf(ev, (e) => has(e, T.UL));
+    const lkwOrUl = LKW.union(ULs);
+    const critical = poLoc.restrict(LKW, ULs).minus(poLoc.rng(lkwOrUl).seq(poLoc));
+    if (!ULs.minus(critical.rangeSet()).isEmpty()) staticFlags.push('unmatched-unlock');
   }
   const hasRcu = !syncRcu.isEmpty() || !syncSrcu.isEmpty();
   const notIW = M.minus(IW);
@@ -214,6 +249,7 @@ export function buildStatic(ev: GEvent[]): StaticModel {
     syncRcu,
     syncSrcu,
     preRace,
+    staticFlags,
   };
 }
 
@@ -223,6 +259,30 @@ export interface CheckResult {
   failed?: string;
   datarace: boolean;
   hb?: Rel;
+  /** herd7 flags raised by this (allowed) execution, data-race included. */
+  flags?: string[];
+}
+
+/** srcu-rscs = ([Srcu-lock] ; carry-srcu-data ; data ; [Srcu-unlock]) & loc */
+function srcuRscsOf(sm: StaticModel, rf: Rel): Rel {
+  const carrySrcu = sm.data0.rng(sm.notSrcuUnlock).seq(rf).star();
+  return carrySrcu.dom(sm.SrcuLock).seq(sm.data0).rng(sm.SrcuUnlock).inter(sm.loc);
+}
+
+/** The flags of an allowed execution: the static ones plus the bell's SRCU matching checks. */
+function flagsOf(sm: StaticModel, rf: Rel, datarace: boolean): string[] {
+  const flags = [...sm.staticFlags];
+  if (datarace) flags.push('data-race');
+  if (!sm.SrcuLock.isEmpty() || !sm.SrcuUnlock.isEmpty()) {
+    const srcuRscs = srcuRscsOf(sm, rf);
+    if (!sm.SrcuLock.minus(srcuRscs.domainSet()).isEmpty()) flags.push('unmatched-srcu-lock');
+    if (!sm.SrcuUnlock.minus(srcuRscs.rangeSet()).isEmpty()) flags.push('unmatched-srcu-unlock');
+    if (!srcuRscs.inv().seq(srcuRscs).withoutId().isEmpty()) flags.push('multiple-srcu-matches');
+    let bad = false;
+    for (const l of sm.SrcuLock.members()) for (const u of sm.SrcuUnlock.members()) if (srcuRscs.has(l, u) && sm.ev[l]!.val !== sm.ev[u]!.val) bad = true;
+    if (bad) flags.push('srcu-bad-value-match');
+  }
+  return flags.sort();
 }
 
 /**
@@ -285,8 +345,7 @@ export function checkExecution(sm: StaticModel, rf: Rel, co: Rel, skipCoherence 
     const srcuGp = Rel.id(sm.syncSrcu);
     const rcuRscsi = sm.rcuRscs.inv();
     // srcu-rscs = ([Srcu-lock] ; carry-srcu-data ; data ; [Srcu-unlock]) & loc
-    const carrySrcu = sm.data0.rng(sm.notSrcuUnlock).seq(rf).star();
-    const srcuRscs = carrySrcu.dom(sm.SrcuLock).seq(sm.data0).rng(sm.SrcuUnlock).inter(sm.loc);
+    const srcuRscs = srcuRscsOf(sm, rf);
     const srcuRscsi = srcuRscs.inv();
     const gpL_r = rcuGp.seq(rcuLink);
     const sgpL = srcuGp.seq(rcuLink);
@@ -318,7 +377,7 @@ export function checkExecution(sm: StaticModel, rf: Rel, co: Rel, skipCoherence 
     if (!rb.irreflexive()) return { allowed: false, failed: 'rcu', datarace: false };
   }
 
-  if (!sm.hasPlain) return { allowed: true, datarace: false, hb };
+  if (!sm.hasPlain) return { allowed: true, datarace: false, hb, flags: flagsOf(sm, rf, false) };
 
   // Plain accesses.
   const xb = rb ? hb.union(pb, rb) : hb.union(pb);
@@ -350,5 +409,5 @@ export function checkExecution(sm: StaticModel, rf: Rel, co: Rel, skipCoherence 
   const wrRace = pre.inter(co.withId().seq(rf)).minus(wrVis).minus(rwXbstar.inv());
   const rwRace = pre.inter(fr).minus(rwXbstar);
   const datarace = !wwRace.isEmpty() || !wrRace.isEmpty() || !rwRace.isEmpty();
-  return { allowed: true, datarace, hb };
+  return { allowed: true, datarace, hb, flags: flagsOf(sm, rf, datarace) };
 }

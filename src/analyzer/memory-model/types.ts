@@ -106,6 +106,8 @@ export interface LitmusResult {
   positive: number;
   negative: number;
   datarace: boolean;
+  /** herd7's `Flag <name>` lines (data-race, mixed-accesses, ...), sorted. */
+  flags?: string[];
   deadlock?: boolean;
   detail?: string;
   witness?: string;
