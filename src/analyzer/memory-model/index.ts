@@ -12,6 +12,7 @@ export type { LitmusResult, LitmusTest, Verdict, Cond, CondAtom, Expr, Stmt, Thr
 export { LitmusSyntaxError, UnsupportedError } from './types.js';
 export { buildLitmus, type AbstractAccess, type AbstractThread } from './build.js';
 export { DEFAULT_MAX_STATES };
+export { LKMM_DEF_PRIMITIVES } from './herd-def.js';
 
 /** Parses a litmus test; throws LitmusSyntaxError (with line) or UnsupportedError. */
 export function parseLitmus(text: string): LitmusTest {

@@ -4,6 +4,7 @@
  * taken from a per-location value domain), including addr/data/ctrl
  * dependency tracking by taint propagation through registers.
  */
+import { LKMM_DEF_PRIMITIVES } from './herd-def.js';
 import { SYM, T, type TEvent, type Trace } from './events.js';
 import { UnsupportedError, type Expr, type Stmt, type ThreadAst, type Val } from './types.js';
 
@@ -400,7 +401,9 @@ class Lowerer {
       }
       return push({ op: 'rmw', dst, addr: this.ptr(addrArg), spec: s, line, text });
     }
-    throw new UnsupportedError(`${fn}()`);
+    throw new UnsupportedError(
+      LKMM_DEF_PRIMITIVES.includes(fn) ? `${fn}()` : `${fn}() (not in linux-kernel.def: herd7 stops on "Unknown macro" too)`,
+    );
   }
 
   lisa(fn: string, args: Expr[], line: number, dst: string): PExpr {
