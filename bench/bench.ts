@@ -7,7 +7,8 @@
  *     function of a large KVM-like file (target >= 150 commits/s on 2 cores). When the real KVM tree
  *     is cached by `npm run eval:upstream` (.cache/), the history edits real 6.12 files instead.
  *
- * Options: --commits N (default 300), --runs N (default 7).
+ * Options: --commits N (default 300), --runs N (default 7), --keep (keep the temporary repository
+ * and print its path, for profiling).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,7 +125,8 @@ function main(): void {
     ];
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
-    rmSync(repo, { recursive: true, force: true });
+    if (process.argv.includes('--keep')) process.stdout.write(`repository kept: ${repo}\n`);
+    else rmSync(repo, { recursive: true, force: true });
   }
   void cpSync;
 }

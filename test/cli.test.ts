@@ -130,6 +130,11 @@ describe('kvmlint staged', () => {
     expect(f.map((x) => `${x.rule} ${x.function}`)).toEqual(['memslots-double-snapshot vcpu_cache_gfn']);
     // The persistent cache lives in the git dir, and a warm run gives the same answer.
     expect(existsSync(join(repo, '.git/kvmlint/cache.json'))).toBe(true);
+    // It keeps the file indexes by content key, so a warm run does not re-scan HEAD's file.
+    const cache = JSON.parse(readFileSync(join(repo, '.git/kvmlint/cache.json'), 'utf8')) as { indexes: [string, { name: string }[]][] };
+    const cached = cache.indexes.filter(([k]) => k.startsWith('virt/kvm/cache.c\0'));
+    expect(cached.length).toBeGreaterThanOrEqual(1);
+    expect(cached[0]![1].map((fn) => fn.name)).toContain('vcpu_cache_gfn');
     const warm = kvmlint(['staged', '--repo', repo, '--format', 'json']);
     expect((JSON.parse(warm.stdout) as { findings: JsonFinding[] }).findings.map((x) => x.fingerprint)).toEqual(f.map((x) => x.fingerprint));
     expect(kvmlint(['staged', '--repo', repo, '--no-cache']).code).toBe(1);

@@ -52,7 +52,12 @@ export interface PersistentCache {
   version: string;
   summaries: [string, Summary][];
   siteWalks: [string, [string, CallSiteContext][]][];
+  /** File indexes by content key (path + blob id or hash), without the source text. */
+  indexes?: [string, FunctionSpan[]][];
 }
+
+/** How many file indexes a persistent cache keeps (the most recently used). */
+const PERSISTED_INDEXES = 16;
 
 export interface AnalyzerStats {
   files: number;
@@ -77,6 +82,8 @@ export class Analyzer {
   private readonly effectfulCache = new WeakMap<FileIndex, ReadonlySet<FunctionSpan>>();
   /** File indexes by content hash. */
   private readonly indexes = new BoundedMap<string, FileIndex>(256);
+  /** Function spans of file indexes read from a persistent cache, by content key. */
+  private readonly storedIndexes = new Map<string, FunctionSpan[]>();
 
   constructor(
     readonly model: Model,
@@ -104,13 +111,20 @@ export class Analyzer {
    * whenever the model, engine or rules do.
    */
   exportCache(version: string): PersistentCache {
-    return { version, summaries: [...this.summaryCache.entries()], siteWalks: [...this.siteWalks.entries()] };
+    const indexes = [
+      ...[...this.indexes.entries()].reverse().map(([k, v]): [string, FunctionSpan[]] => [k, v.functions]),
+      ...this.storedIndexes.entries(),
+    ]
+      .filter(([k], i, all) => all.findIndex(([k2]) => k2 === k) === i)
+      .slice(0, PERSISTED_INDEXES);
+    return { version, summaries: [...this.summaryCache.entries()], siteWalks: [...this.siteWalks.entries()], indexes };
   }
 
   importCache(data: PersistentCache, version: string): boolean {
     if (!data || data.version !== version || !Array.isArray(data.summaries) || !Array.isArray(data.siteWalks)) return false;
     for (const [k, v] of data.summaries) this.summaryCache.set(k, v);
     for (const [k, v] of data.siteWalks) this.siteWalks.set(k, v);
+    if (Array.isArray(data.indexes)) for (const [k, v] of data.indexes) if (Array.isArray(v)) this.storedIndexes.set(k, v);
     return true;
   }
 
@@ -118,7 +132,9 @@ export class Analyzer {
     const key = this.indexKey(path, source, blob);
     let idx = this.indexes.get(key);
     if (!idx) {
-      idx = indexFile(path, source);
+      const stored = this.storedIndexes.get(key);
+      // A persisted index is keyed by content, so it only lacks the text itself.
+      idx = stored ? { path, source, lines: source.split('\n'), functions: stored } : indexFile(path, source);
       this.indexes.set(key, idx);
     }
     return idx;
