@@ -252,6 +252,89 @@ P0(spinlock_t *sl)
     expect(r.deadlock).toBe(true);
     expect(expectationMatches(r)).toBe(true);
   });
+  it('let a thread take the same lock again after releasing it (CoRR on the lock word)', () => {
+    const r = runLitmus(`C relock
+{}
+P0(int *x, spinlock_t *l)
+{
+\tspin_lock(l);
+\tWRITE_ONCE(*x, 1);
+\tspin_unlock(l);
+\tspin_lock(l);
+\tWRITE_ONCE(*x, 2);
+\tspin_unlock(l);
+}
+exists (x=2)
+`);
+    expect(r.deadlock).toBe(false);
+    expect(r.verdict).toBe('Always');
+    expect([r.positive, r.negative]).toEqual([1, 0]);
+  });
+  it('unlock+lock of per-thread locks does not order store buffering', () => {
+    const r = runLitmus(`C sb-relock
+{}
+P0(int *x, int *y, spinlock_t *a)
+{
+\tint r0;
+\tspin_lock(a);
+\tWRITE_ONCE(*x, 1);
+\tspin_unlock(a);
+\tspin_lock(a);
+\tr0 = READ_ONCE(*y);
+\tspin_unlock(a);
+}
+P1(int *x, int *y, spinlock_t *b)
+{
+\tint r0;
+\tspin_lock(b);
+\tWRITE_ONCE(*y, 1);
+\tspin_unlock(b);
+\tspin_lock(b);
+\tr0 = READ_ONCE(*x);
+\tspin_unlock(b);
+}
+exists (0:r0=0 /\\ 1:r0=0)
+`);
+    expect(r.verdict).toBe('Sometimes');
+    expect([r.positive, r.negative]).toEqual([1, 3]);
+  });
+  it('a read po-before an RMW of the same location may read an older write than the RMW', () => {
+    const r = runLitmus(`C read-then-xchg
+{}
+P0(int *x)
+{
+\tint r0;
+\tint r1;
+\tr0 = READ_ONCE(*x);
+\tr1 = xchg(x, 5);
+}
+P1(int *x)
+{
+\tWRITE_ONCE(*x, 1);
+}
+exists (0:r0=0 /\\ 0:r1=1)
+`);
+    expect(r.verdict).toBe('Sometimes');
+    // r0=0,r1=0 (P1 after), r0=0,r1=1, r0=1,r1=1; never r0=1,r1=0 (CoRR).
+    expect([r.positive, r.negative]).toEqual([1, 2]);
+  });
+  it('two RMWs of one thread on one location chain through each other', () => {
+    const r = runLitmus(`C inc-inc
+{}
+P0(atomic_t *v)
+{
+\tatomic_inc(v);
+\tatomic_inc(v);
+}
+P1(atomic_t *v)
+{
+\tatomic_inc(v);
+}
+exists (v=3)
+`);
+    expect(r.verdict).toBe('Always');
+    expect([r.positive, r.negative]).toEqual([3, 0]);
+  });
   it('spin_trylock can fail while the lock is held', () => {
     const r = runLitmus(`C trylock
 {}
@@ -448,6 +531,54 @@ exists (x=0)
   });
   it('answers too large beyond the state budget', () => {
     const r = runLitmus(sb(false), { maxStates: 2 });
+    expect(r.verdict).toBe('too large');
+  });
+  // Store buffering / message passing plus 30 coherence orders of an
+  // unrelated location z: too many executions to count with a budget of 40,
+  // but few are needed to settle the verdict.
+  const noise = (mp: boolean, plain = false): string => `C ${mp ? 'MP' : 'SB'}+noise
+{}
+P0(int *x, int *y, int *z)
+{
+\tint r0;
+\tWRITE_ONCE(*x, 1);
+\tWRITE_ONCE(*z, 1);
+\tWRITE_ONCE(*z, 2);
+${mp ? '\tsmp_store_release(y, 1);' : plain ? '\tr0 = *y;' : '\tr0 = READ_ONCE(*y);'}
+}
+P1(int *x, int *y, int *z)
+{
+\tint r0;
+\tint r1;
+${mp ? '\tr0 = smp_load_acquire(y);' : '\tWRITE_ONCE(*y, 1);'}
+\tWRITE_ONCE(*z, 3);
+\tWRITE_ONCE(*z, 4);
+${mp ? '\tr1 = READ_ONCE(*x);' : '\tr0 = READ_ONCE(*x);'}
+}
+P2(int *z)
+{
+\tWRITE_ONCE(*z, 5);
+}
+exists ${mp ? '(1:r0=1 /\\ 1:r1=0)' : '(0:r0=0 /\\ 1:r0=0)'}
+`;
+  it('counts every execution when the budget allows', () => {
+    expect(formatHerdObservation(runLitmus(noise(false)))).toBe('Observation SB+noise Sometimes 30 90');
+    const mp = runLitmus(noise(true));
+    expect([mp.verdict, mp.positive, mp.countsBounded]).toEqual(['Never', 0, undefined]);
+  });
+  it('decides the verdict without counting when the executions exceed the budget', () => {
+    const sbr = runLitmus(noise(false), { maxStates: 40 });
+    expect(sbr.verdict).toBe('Sometimes');
+    expect(sbr.countsBounded).toContain('more than 40 candidate executions');
+    expect(formatHerdObservation(sbr)).toBe('Observation SB+noise Sometimes 1+ 1+');
+    expect(sbr.witness).toContain('0:r0=0');
+    const mp = runLitmus(noise(true), { maxStates: 40 });
+    // Never is proved (0 is exact); some negative execution exists.
+    expect([mp.verdict, mp.positive, mp.deadlock]).toEqual(['Never', 0, false]);
+    expect(formatHerdObservation(mp)).toBe('Observation MP+noise Never 0 1+');
+  });
+  it('stays too large when a plain access could race in an unvisited execution', () => {
+    const r = runLitmus(noise(false, true), { maxStates: 40 });
     expect(r.verdict).toBe('too large');
   });
 });

@@ -1,7 +1,7 @@
 /** Running litmus files and directories (shared by the CLI and eval script). */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
-import { expectationMatches, expectationMatchesStrict, parseExpectation, runLitmus, type LitmusResult } from './index.js';
+import { expectationMatches, expectationMatchesStrict, formatCounts, parseExpectation, runLitmus, type LitmusResult } from './index.js';
 
 export interface FileResult {
   file: string;
@@ -44,11 +44,12 @@ export function isUnsupported(r: LitmusResult): boolean {
 
 export function observationLine(r: LitmusResult): string {
   if (r.verdict === 'Never' || r.verdict === 'Sometimes' || r.verdict === 'Always') {
-    let s = `Observation ${r.name} ${r.verdict} ${r.positive} ${r.negative}`;
+    let s = `Observation ${r.name} ${r.verdict} ${formatCounts(r)}`;
     if (r.datarace) s += ' DATARACE';
     const other = (r.flags ?? []).filter((f) => f !== 'data-race');
     if (other.length > 0) s += ` Flag ${other.join(',')}`;
     if (r.deadlock) s += ' (no allowed executions: DEADLOCK)';
+    if (r.countsBounded) s += ` (${r.countsBounded}: verdict decided without counting them all; counts are lower bounds)`;
     return s;
   }
   return `Observation ${r.name} ${r.verdict}${r.detail ? `: ${r.detail}` : ''}`;

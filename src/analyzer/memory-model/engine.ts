@@ -16,7 +16,7 @@
  *    condition, herd7-style.
  */
 import { T, fmtVal, type TEvent, type Trace } from './events.js';
-import { buildStatic, checkExecution, type GEvent, type StaticModel } from './lkmm.js';
+import { buildStatic, checkExecution, staticHbPart, type GEvent, type StaticModel } from './lkmm.js';
 import { Rel } from './relation.js';
 import { SYM, TooLarge, compileThread, enumerateTraces, storeSeeds, type ThreadProgram } from './thread.js';
 import { UnsupportedError, type Cond, type CondAtom, type LitmusResult, type LitmusTest, type Val } from './types.js';
@@ -156,178 +156,277 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   const initKeys = new Set<string>();
   for (const l of locations) initKeys.add(key(l, initOf(l)));
 
-  const counter = { states: 0, positive: 0, negative: 0, datarace: false };
-  const flags = new Set<string>();
-  let witness: string | undefined;
-  const wantPositive = test.quantifier !== 'forall';
-  const tick = (): void => {
-    if (++counter.states > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
-  };
+  interface SearchOut {
+    counter: { states: number; positive: number; negative: number; datarace: boolean };
+    flags: Set<string>;
+    witness: string | undefined;
+  }
+  /**
+   * Explores the executions. Count mode visits every one (herd7's counts);
+   * decide mode (used when count mode runs out of budget) only looks for the
+   * executions that settle the verdict: a positive one, a negative one, and
+   * one per static flag, skipping whole thread-trace combinations whose
+   * registers already decide the condition one way that has been seen.
+   */
+  const search = (decide: boolean): SearchOut => {
+    const counter = { states: 0, positive: 0, negative: 0, datarace: false };
+    const flags = new Set<string>();
+    let witness: string | undefined;
+    const wantPositive = test.quantifier !== 'forall';
+    const tick = (): void => {
+      if (++counter.states > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
+    };
 
-  // Choose threads in an order that lets locations be closed early: writers
-  // first (fewest traces first), pure readers last.
-  const writesAny = traces.map((ts) => ts.some((tr) => tr.events.some((e) => e.kind === 'W')));
-  const order = progs.map((_, i) => i).sort((a, b) => {
-    if (writesAny[a] !== writesAny[b]) return writesAny[a] ? -1 : 1;
-    return traces[a]!.length - traces[b]!.length || a - b;
-  });
-  const mayWriteLoc: Set<string>[] = traces.map((ts) => {
-    const s = new Set<string>();
-    for (const tr of ts) for (const e of tr.events) if (e.kind === 'W') s.add(e.loc!);
-    return s;
-  });
-  // Locations whose writers are all among the first k+1 threads of `order`.
-  const closedAt: string[][] = order.map((_, k) => {
-    const out: string[] = [];
-    for (const l of locations) {
-      let closed = true;
-      for (let j = k + 1; j < nThreads && closed; j++) if (mayWriteLoc[order[j]!]!.has(l)) closed = false;
-      let wasClosed = k > 0;
-      for (let j = k; j < nThreads && wasClosed; j++) if (mayWriteLoc[order[j]!]!.has(l)) wasClosed = false;
-      if (closed && (!wasClosed || k === 0)) out.push(l);
-    }
-    return out;
-  });
-  // chosen[i] is the trace of thread progs[i] (indexed by program position).
-  const chosen: (Trace | undefined)[] = new Array<Trace | undefined>(nThreads).fill(undefined);
-
-  const readable = (k: number): boolean => {
-    // Every read of the chosen traces must be suppliable.
-    const avail = new Set<string>(initKeys);
-    for (let i = 0; i <= k; i++) for (const e of chosen[order[i]!]!.events) if (e.kind === 'W') avail.add(key(e.loc!, e.val!));
-    for (let i = 0; i <= k; i++)
-      for (const e of chosen[order[i]!]!.events) {
-        if (e.kind !== 'R') continue;
-        const kk = key(e.loc!, e.val!);
-        if (avail.has(kk)) continue;
-        let ok = false;
-        for (let j = k + 1; j < nThreads && !ok; j++) ok = mayWrite[order[j]!]!.has(kk);
-        if (!ok) return false;
+    // Choose threads in an order that lets locations be closed early: writers
+    // first (fewest traces first), pure readers last.
+    const writesAny = traces.map((ts) => ts.some((tr) => tr.events.some((e) => e.kind === 'W')));
+    const order = progs.map((_, i) => i).sort((a, b) => {
+      if (writesAny[a] !== writesAny[b]) return writesAny[a] ? -1 : 1;
+      return traces[a]!.length - traces[b]!.length || a - b;
+    });
+    const mayWriteLoc: Set<string>[] = traces.map((ts) => {
+      const s = new Set<string>();
+      for (const tr of ts) for (const e of tr.events) if (e.kind === 'W') s.add(e.loc!);
+      return s;
+    });
+    // Locations whose writers are all among the first k+1 threads of `order`.
+    const closedAt: string[][] = order.map((_, k) => {
+      const out: string[] = [];
+      for (const l of locations) {
+        let closed = true;
+        for (let j = k + 1; j < nThreads && closed; j++) if (mayWriteLoc[order[j]!]!.has(l)) closed = false;
+        let wasClosed = k > 0;
+        for (let j = k; j < nThreads && wasClosed; j++) if (mayWriteLoc[order[j]!]!.has(l)) wasClosed = false;
+        if (closed && (!wasClosed || k === 0)) out.push(l);
       }
-    // Locations all of whose writers are chosen must have a coherent rf/co
-    // for the reads chosen so far (dropping reads preserves coherence).
-    const locs = new Set<string>();
-    for (let i = 0; i <= k; i++) for (const l of closedAt[i]!) locs.add(l);
-    if (locs.size === 0) return true;
-    const ev = buildEvents([...locs].sort(), true);
-    for (const l of [...locs].sort()) {
-      const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
-      const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
-      if (rs.length === 0 && ws.length <= 2) continue;
-      if (locationOptions(ev, ws, rs, true).length === 0) return false;
-    }
-    return true;
-  };
+      return out;
+    });
+    // chosen[i] is the trace of thread progs[i] (indexed by program position).
+    const chosen: (Trace | undefined)[] = new Array<Trace | undefined>(nThreads).fill(undefined);
 
-  const buildEvents = (locList: string[], partial: boolean): GEvent[] => {
-    const ev: GEvent[] = [];
-    for (const l of locList) {
-      ev.push({
-        id: ev.length,
-        thread: -1,
-        po: 0,
-        kind: 'W',
-        loc: l,
-        val: initOf(l),
-        tags: T.INIT,
-        addr: [],
-        data: [],
-        ctrl: [],
-        line: 0,
-        text: `init ${l}=${fmtVal(initOf(l))}`,
+    const readable = (k: number): boolean => {
+      // Every read of the chosen traces must be suppliable.
+      const avail = new Set<string>(initKeys);
+      for (let i = 0; i <= k; i++) for (const e of chosen[order[i]!]!.events) if (e.kind === 'W') avail.add(key(e.loc!, e.val!));
+      for (let i = 0; i <= k; i++)
+        for (const e of chosen[order[i]!]!.events) {
+          if (e.kind !== 'R') continue;
+          const kk = key(e.loc!, e.val!);
+          if (avail.has(kk)) continue;
+          let ok = false;
+          for (let j = k + 1; j < nThreads && !ok; j++) ok = mayWrite[order[j]!]!.has(kk);
+          if (!ok) return false;
+        }
+      // Locations all of whose writers are chosen must have a coherent rf/co
+      // for the reads chosen so far (dropping reads preserves coherence).
+      const locs = new Set<string>();
+      for (let i = 0; i <= k; i++) for (const l of closedAt[i]!) locs.add(l);
+      if (locs.size === 0) return true;
+      const ev = buildEvents([...locs].sort(), true);
+      for (const l of [...locs].sort()) {
+        const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
+        const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
+        if (rs.length === 0 && ws.length <= 2) continue;
+        if (locationOptions(ev, ws, rs, true).length === 0) return false;
+      }
+      return true;
+    };
+
+    const buildEvents = (locList: string[], partial: boolean): GEvent[] => {
+      const ev: GEvent[] = [];
+      for (const l of locList) {
+        ev.push({
+          id: ev.length,
+          thread: -1,
+          po: 0,
+          kind: 'W',
+          loc: l,
+          val: initOf(l),
+          tags: T.INIT,
+          addr: [],
+          data: [],
+          ctrl: [],
+          line: 0,
+          text: `init ${l}=${fmtVal(initOf(l))}`,
+        });
+      }
+      chosen.forEach((tr, ti) => {
+        if (!tr) {
+          if (!partial) throw new Error('internal: missing trace');
+          return;
+        }
+        tr.events.forEach((e: TEvent, i) => {
+          if (partial && !locList.includes(e.loc ?? '')) return;
+          ev.push({ ...e, id: ev.length, thread: progs[ti]!.index, po: i });
+        });
       });
-    }
-    chosen.forEach((tr, ti) => {
-      if (!tr) {
-        if (!partial) throw new Error('internal: missing trace');
+      return ev;
+    };
+
+    const visitCombination = (): void => {
+      const usedLocs = new Set<string>(locations);
+      for (const tr of chosen) for (const e of tr!.events) if (e.loc !== undefined) usedLocs.add(e.loc);
+      const locList = [...usedLocs].sort();
+      const ev = buildEvents(locList, false);
+      const full = chosen as Trace[];
+      // Per-location options.
+      const perLoc: LocOption[][] = [];
+      for (const l of locList) {
+        const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
+        const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
+        if (rs.length === 0 && ws.length === 1) continue;
+        const opts = locationOptions(ev, ws, rs, false);
+        if (opts.length === 0) return;
+        perLoc.push(opts);
+      }
+      const sm = buildStatic(ev);
+      // Decide mode: this combination is searched only while it can still
+      // show something not yet seen (a positive or a negative execution, or a
+      // static flag), and only until it has shown it.
+      let stopCombo = false;
+      const condTri = decide ? evalCond3(test.condition, { traces: full, progs }) : undefined;
+      const needed = (): boolean =>
+        (condTri !== false && counter.positive === 0) ||
+        (condTri !== true && counter.negative === 0) ||
+        sm.staticFlags.some((f) => !flags.has(f));
+      if (decide) {
+        if (test.filter && evalCond3(test.filter, { traces: full, progs }) === false) return;
+        if (!needed()) return;
+      }
+      const n = ev.length;
+      const wf = valueDeps(ev);
+      const idx = new Array<number>(perLoc.length).fill(0);
+      const finalOf = new Map<string, Val>();
+      const leaf = (): void => {
+        tick();
+        const rf = new Rel(n);
+        const co = new Rel(n);
+        finalOf.clear();
+        for (const l of locList) finalOf.set(l, initOf(l));
+        perLoc.forEach((opts, li) => {
+          const o = opts[idx[li]!]!;
+          for (const [r, w] of o.rf) rf.add(w, r);
+          for (let a = 0; a < o.co.length; a++) for (let b = a + 1; b < o.co.length; b++) co.add(o.co[a]!, o.co[b]!);
+          const last = ev[o.co[o.co.length - 1]!]!;
+          finalOf.set(last.loc!, last.val!);
+        });
+        const res = wf && !wellFounded(ev, wf, perLoc, idx) ? { allowed: false, datarace: false, hb: undefined } : checkExecution(sm, rf, co, true);
+        if (res.allowed) {
+          const env: Env = { traces: full, progs, finalOf, locations: usedLocs };
+          if (!test.filter || evalCond(test.filter, env)) {
+            if (res.datarace) counter.datarace = true;
+            for (const f of res.flags ?? []) flags.add(f);
+            const pos = evalCond(test.condition, env);
+            if (pos) counter.positive++;
+            else counter.negative++;
+            if (witness === undefined && pos === wantPositive) witness = formatWitness(sm, rf, co, res.hb!, env);
+            if (decide && !needed()) stopCombo = true;
+          }
+        }
+      };
+      // The (rf, co) choices of the locations, depth-first, the location with
+      // the most choices outermost (ties by name: the order of the executions,
+      // hence the witness, is deterministic). After each location's choice the
+      // monotone axioms (happens-before, propagation, rcu) are checked on the
+      // rf/co chosen so far: a cycle there is in every completion, so the
+      // subtree is skipped with one tick instead of one per execution, which is
+      // what keeps lock-heavy tests in budget. A cheap pre-check adds only the
+      // rfe edges to hb's static part.
+      const seq = perLoc.map((_, i) => i).sort((x, y) => perLoc[y]!.length - perLoc[x]!.length || x - y);
+      // below[d]: the number of completions under one choice at depth d; the
+      // partial check costs about one execution check, so it is only worth it
+      // over a few completions.
+      const below = seq.map((_, d) => seq.slice(d + 1).reduce((p, li) => p * perLoc[li]!.length, 1));
+      const marked = sm.Marked;
+      const pick = (d: number, hbPart: Rel, rfP: Rel, coP: Rel): void => {
+        if (d === seq.length) {
+          leaf();
+          return;
+        }
+        const li = seq[d]!;
+        const opts = perLoc[li]!;
+        for (let k = 0; k < opts.length && !stopCombo; k++) {
+          idx[li] = k;
+          const o = opts[k]!;
+          let next = hbPart;
+          for (const [r, w] of o.rf) {
+            if (ev[r]!.thread === ev[w]!.thread || !marked.has(r) || !marked.has(w)) continue;
+            if (next === hbPart) next = hbPart.clone();
+            next.add(w, r);
+          }
+          if (next !== hbPart && !next.acyclic()) {
+            tick();
+            continue;
+          }
+          if (d === seq.length - 1) {
+            leaf();
+            continue;
+          }
+          const rf2 = rfP.clone();
+          const co2 = coP.clone();
+          for (const [r, w] of o.rf) rf2.add(w, r);
+          for (let a = 0; a < o.co.length; a++) for (let b = a + 1; b < o.co.length; b++) co2.add(o.co[a]!, o.co[b]!);
+          if (below[d]! >= PARTIAL_CHECK_MIN && !checkExecution(sm, rf2, co2, true, true).allowed) {
+            tick();
+            continue;
+          }
+          pick(d + 1, next, rf2, co2);
+        }
+        idx[li] = 0;
+      };
+      pick(0, staticHbPart(sm), new Rel(n), new Rel(n));
+    };
+
+    // Decide mode without flag-capable events: a partial choice of traces
+    // whose registers already decide the condition one way that has been
+    // seen can be dropped whole, and the search ends once both were seen.
+    const canPrune = decide && !flagEvents;
+    const choose = (k: number): void => {
+      if (k === nThreads) {
+        visitCombination();
         return;
       }
-      tr.events.forEach((e: TEvent, i) => {
-        if (partial && !locList.includes(e.loc ?? '')) return;
-        ev.push({ ...e, id: ev.length, thread: progs[ti]!.index, po: i });
-      });
-    });
-    return ev;
-  };
-
-  const visitCombination = (): void => {
-    const usedLocs = new Set<string>(locations);
-    for (const tr of chosen) for (const e of tr!.events) if (e.loc !== undefined) usedLocs.add(e.loc);
-    const locList = [...usedLocs].sort();
-    const ev = buildEvents(locList, false);
-    const full = chosen as Trace[];
-    // Per-location options.
-    const perLoc: LocOption[][] = [];
-    for (const l of locList) {
-      const ws = ev.filter((e) => e.loc === l && e.kind === 'W');
-      const rs = ev.filter((e) => e.loc === l && e.kind === 'R');
-      if (rs.length === 0 && ws.length === 1) continue;
-      const opts = locationOptions(ev, ws, rs, false);
-      if (opts.length === 0) return;
-      perLoc.push(opts);
-    }
-    // Every (rf, co) choice below is ticked: when their number alone exceeds
-    // the budget the loop would throw anyway, so throw now (same answer).
-    let choices = 1;
-    for (const opts of perLoc) choices *= opts.length;
-    if (counter.states + choices > maxStates) throw new TooLarge(`more than ${maxStates} candidate executions`);
-    const sm = buildStatic(ev);
-    const n = ev.length;
-    const wf = valueDeps(ev);
-    const idx = new Array<number>(perLoc.length).fill(0);
-    const finalOf = new Map<string, Val>();
-    for (;;) {
-      tick();
-      const rf = new Rel(n);
-      const co = new Rel(n);
-      finalOf.clear();
-      for (const l of locList) finalOf.set(l, initOf(l));
-      perLoc.forEach((opts, li) => {
-        const o = opts[idx[li]!]!;
-        for (const [r, w] of o.rf) rf.add(w, r);
-        for (let a = 0; a < o.co.length; a++) for (let b = a + 1; b < o.co.length; b++) co.add(o.co[a]!, o.co[b]!);
-        const last = ev[o.co[o.co.length - 1]!]!;
-        finalOf.set(last.loc!, last.val!);
-      });
-      const res = wf && !wellFounded(ev, wf, perLoc, idx) ? { allowed: false, datarace: false, hb: undefined } : checkExecution(sm, rf, co, true);
-      if (res.allowed) {
-        const env: Env = { traces: full, progs, finalOf, locations: usedLocs };
-        if (!test.filter || evalCond(test.filter, env)) {
-          if (res.datarace) counter.datarace = true;
-          for (const f of res.flags ?? []) flags.add(f);
-          const pos = evalCond(test.condition, env);
-          if (pos) counter.positive++;
-          else counter.negative++;
-          if (witness === undefined && pos === wantPositive) witness = formatWitness(sm, rf, co, res.hb!, env);
+      const ti = order[k]!;
+      for (const tr of traces[ti]!) {
+        if (canPrune && counter.positive > 0 && counter.negative > 0) throw new Settled();
+        tick();
+        chosen[ti] = tr;
+        if (!readable(k)) continue;
+        if (canPrune && k < nThreads - 1) {
+          const tri = evalCond3(test.condition, { traces: chosen, progs });
+          if ((tri === true && counter.positive > 0) || (tri === false && counter.negative > 0)) continue;
         }
+        choose(k + 1);
       }
-      // advance odometer
-      let k = 0;
-      while (k < perLoc.length) {
-        idx[k]!++;
-        if (idx[k]! < perLoc[k]!.length) break;
-        idx[k] = 0;
-        k++;
-      }
-      if (k === perLoc.length) break;
+      chosen[ti] = undefined;
+    };
+    try {
+      choose(0);
+    } catch (e) {
+      if (!(e instanceof Settled)) throw e;
     }
+    return { counter, flags, witness };
   };
 
-  const choose = (k: number): void => {
-    if (k === nThreads) {
-      visitCombination();
-      return;
-    }
-    const ti = order[k]!;
-    for (const tr of traces[ti]!) {
-      tick();
-      chosen[ti] = tr;
-      if (!readable(k)) continue;
-      choose(k + 1);
-    }
-    chosen[ti] = undefined;
-  };
-  choose(0);
+  // Decide mode is exact only where every execution's race and flag status
+  // is known without visiting it: no plain accesses (data races) and no SRCU
+  // (the bell's matching flags depend on rf).
+  const decidable = traces.every((ts) =>
+    ts.every((tr) => tr.events.every((e) => (e.kind !== 'R' && e.kind !== 'W') || isMarkedEvent(e))),
+  );
+  // Events that can raise a static flag (RCU nesting, sleeping in RCU, lock.cat).
+  const FLAG_TAGS = T.RCU_LOCK | T.RCU_UNLOCK | T.SYNC_SRCU | T.LKR | T.LKW | T.UL | T.LF | T.RL | T.RU;
+  const flagEvents = traces.some((ts) => ts.some((tr) => tr.events.some((e) => (e.tags & FLAG_TAGS) !== 0)));
+  let out: SearchOut;
+  let bounded: string | undefined;
+  try {
+    out = search(false);
+  } catch (e) {
+    if (!(e instanceof TooLarge) || !decidable) throw e;
+    bounded = e.message;
+    out = search(true);
+  }
+  const { counter, flags, witness } = out;
 
   const { positive, negative } = counter;
   const verdict = positive === 0 ? 'Never' : negative === 0 ? 'Always' : 'Sometimes';
@@ -342,6 +441,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
     // by lock.cat's lock-nest axiom) or filtered out: the corpus calls it DEADLOCK.
     deadlock: positive + negative === 0,
     witness,
+    ...(bounded ? { countsBounded: bounded } : {}),
   };
 }
 
@@ -351,6 +451,8 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
  * immediate co-predecessor of its write (atomicity); plain reads choose any
  * write with the value they read such that CoRR/CoRW/CoWR hold.
  */
+const PARTIAL_CHECK_MIN = 8;
+
 function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[], firstOnly: boolean): LocOption[] {
   const out: LocOption[] = [];
   const init = ws[0]!;
@@ -390,7 +492,8 @@ function locationOptions(ev: GEvent[], ws: GEvent[], rs: GEvent[], firstOnly: bo
         if (r2 === r.id || e2.thread !== r.thread) continue;
         const rk2 = rank.get(s2)!;
         if (e2.po < r.po && rk2 > rk) return false;
-        if (e2.po > r.po && rk < rk2) return false;
+        // CoRR: a po-later read may not read a co-earlier write.
+        if (e2.po > r.po && rk2 < rk) return false;
       }
       return true;
     };
@@ -537,6 +640,60 @@ function atomValue(a: CondAtom, env: Env, isLhs: boolean): Val {
     case 'sym':
       if (isLhs) return env.finalOf.get(a.name) ?? 0;
       return a.name;
+  }
+}
+
+/** Thrown to end a decide-mode search once the verdict is settled. */
+class Settled extends Error {}
+
+/** Marked (or non-memory) as far as a trace event shows: not plain, not SRCU. */
+function isMarkedEvent(e: TEvent): boolean {
+  if (e.tags & (T.SRCU_LOCK | T.SRCU_UNLOCK)) return false;
+  if (e.rmwWith !== undefined) return true;
+  return (e.tags & (T.ONCE | T.RELEASE | T.ACQUIRE | T.RMW | T.LKR | T.LKW | T.UL | T.LF | T.RL | T.RU)) !== 0;
+}
+
+/**
+ * The condition on a combination of thread traces, before any rf/co choice:
+ * register atoms are known, final-memory atoms are not (Kleene logic;
+ * undefined = not decided yet).
+ */
+function evalCond3(c: Cond, env: { traces: readonly (Trace | undefined)[]; progs: ThreadProgram[] }): boolean | undefined {
+  switch (c.k) {
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'not': {
+      const a = evalCond3(c.a, env);
+      return a === undefined ? undefined : !a;
+    }
+    case 'and': {
+      const a = evalCond3(c.a, env);
+      if (a === false) return false;
+      const b = evalCond3(c.b, env);
+      if (b === false) return false;
+      return a === true && b === true ? true : undefined;
+    }
+    case 'or': {
+      const a = evalCond3(c.a, env);
+      if (a === true) return true;
+      const b = evalCond3(c.b, env);
+      if (b === true) return true;
+      return a === false && b === false ? false : undefined;
+    }
+    case 'implies':
+      return evalCond3({ k: 'or', a: { k: 'not', a: c.a }, b: c.b }, env);
+    case 'eq': {
+      if (c.lhs.k === 'mem' || c.lhs.k === 'sym' || c.rhs.k === 'mem') return undefined;
+      for (const a of [c.lhs, c.rhs]) {
+        if (a.k !== 'reg') continue;
+        const ti = env.progs.findIndex((p) => p.index === a.thread);
+        if (ti >= 0 && env.traces[ti] === undefined) return undefined; // thread not chosen yet
+      }
+      const full: Env = { traces: env.traces as Trace[], progs: env.progs, finalOf: new Map(), locations: new Set() };
+      return (atomValue(c.lhs, full, true) === atomValue(c.rhs, full, false)) !== c.neg;
+    }
   }
 }
 

@@ -50,9 +50,19 @@ export function runLitmus(text: string, opts: { maxStates?: number } = {}): Litm
 /** herd7's observation line: "Observation <name> Never|Sometimes|Always <pos> <neg>". */
 export function formatHerdObservation(r: LitmusResult): string {
   if (r.verdict === 'Never' || r.verdict === 'Sometimes' || r.verdict === 'Always') {
-    return `Observation ${r.name} ${r.verdict} ${r.positive} ${r.negative}`;
+    return `Observation ${r.name} ${r.verdict} ${formatCounts(r)}`;
   }
   return `Observation ${r.name} ${r.verdict}${r.detail ? ` (${r.detail})` : ''}`;
+}
+
+/**
+ * "<pos> <neg>"; when the executions were too many to count (countsBounded),
+ * a count that is only a lower bound carries a "+" (a 0 is exact: the
+ * verdict says no such execution exists).
+ */
+export function formatCounts(r: LitmusResult): string {
+  const c = (k: number): string => (r.countsBounded && k > 0 ? `${k}+` : String(k));
+  return `${c(r.positive)} ${c(r.negative)}`;
 }
 
 export interface ParsedExpectation {

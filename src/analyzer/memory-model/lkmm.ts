@@ -253,6 +253,18 @@ export function buildStatic(ev: GEvent[]): StaticModel {
   };
 }
 
+/**
+ * The part of `hb` that needs no rf/co choice: ppo's fences and
+ * dependencies, and `po-loc ; [W]` (which coherence makes `overwrite & int`),
+ * on Marked events. With any `rfe` edges added, a cycle in it is a cycle in
+ * `hb`: the engine uses it to drop whole subtrees of rf/co choices early.
+ */
+export function staticHbPart(sm: StaticModel): Rel {
+  const fences = sm.mbStatic.union(sm.gp, sm.poRel, sm.acqPo, sm.wmb, sm.rmb).inter(sm.int);
+  const deps = sm.addr0.union(sm.data0.rng(sm.W), sm.ctrl0.rng(sm.W), sm.poLoc.rng(sm.W));
+  return fences.union(deps).restrict(sm.Marked, sm.Marked);
+}
+
 export interface CheckResult {
   allowed: boolean;
   /** The axiom that failed, when not allowed. */
@@ -287,9 +299,11 @@ function flagsOf(sm: StaticModel, rf: Rel, datarace: boolean): string[] {
 
 /**
  * Checks the LKMM axioms for one execution. `rf` maps each read to its write;
- * `co` is the (transitive) coherence order, initial writes first.
+ * `co` is the (transitive) coherence order, initial writes first. With
+ * `orderingOnly`, only happens-before, propagation and rcu are checked (the
+ * monotone axioms), which is sound on a partial rf/co.
  */
-export function checkExecution(sm: StaticModel, rf: Rel, co: Rel, skipCoherence = false): CheckResult {
+export function checkExecution(sm: StaticModel, rf: Rel, co: Rel, skipCoherence = false, orderingOnly = false): CheckResult {
   const { Marked, int, ext, po } = sm;
   const fr = rf.inv().seq(co);
   if (!skipCoherence) {
@@ -377,6 +391,10 @@ export function checkExecution(sm: StaticModel, rf: Rel, co: Rel, skipCoherence 
     if (!rb.irreflexive()) return { allowed: false, failed: 'rcu', datarace: false };
   }
 
+  // hb, pb and rb only grow with rf and co (no negation of either above), so
+  // a cycle found with a part of rf/co is a cycle in every completion: the
+  // engine calls this with the locations chosen so far to cut subtrees.
+  if (orderingOnly) return { allowed: true, datarace: false, hb };
   if (!sm.hasPlain) return { allowed: true, datarace: false, hb, flags: flagsOf(sm, rf, false) };
 
   // Plain accesses.

@@ -112,4 +112,10 @@ export interface LitmusResult {
   detail?: string;
   witness?: string;
   expected?: string;
+  /**
+   * Set when the candidate executions were too many to count: the verdict
+   * (and deadlock, flags) is exact, the counts are only those seen (lower
+   * bounds). Says why.
+   */
+  countsBounded?: string;
 }
