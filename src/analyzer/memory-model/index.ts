@@ -3,7 +3,7 @@
  * LISA), enumerates candidate executions and checks them against the LKMM
  * axioms (tools/memory-model/linux-kernel.cat), herd7-style.
  */
-import { runTest, DEFAULT_MAX_STATES } from './engine.js';
+import { runTest, DEFAULT_MAX_STATES, type RunOptions } from './engine.js';
 import { extractExpected, parseLitmus as parseLitmusImpl } from './parser.js';
 import { TooLarge } from './thread.js';
 import { LitmusSyntaxError, UnsupportedError, type LitmusResult, type LitmusTest } from './types.js';
@@ -25,7 +25,7 @@ function nameOf(text: string): string {
 }
 
 /** Parses and runs a litmus test; never throws. */
-export function runLitmus(text: string, opts: { maxStates?: number } = {}): LitmusResult {
+export function runLitmus(text: string, opts: Pick<RunOptions, 'maxStates' | 'prune' | 'decideStates'> = {}): LitmusResult {
   const expected = extractExpected(text);
   const fail = (verdict: LitmusResult['verdict'], detail: string): LitmusResult => ({
     name: nameOf(text),
@@ -38,7 +38,7 @@ export function runLitmus(text: string, opts: { maxStates?: number } = {}): Litm
   });
   try {
     const test = parseLitmusImpl(text);
-    return runTest(test, { maxStates: opts.maxStates });
+    return runTest(test, opts);
   } catch (e) {
     if (e instanceof UnsupportedError) return fail('unsupported', e.construct);
     if (e instanceof TooLarge) return fail('too large', e.message);
