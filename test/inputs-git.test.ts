@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,33 @@ describe('GitRepo', () => {
     expect(await sub.resolve('main~1')).toBe(fx.c.main2);
     await sub.close();
     await expect(repo.resolve('no-such-branch')).rejects.toThrow(/^unknown revision 'no-such-branch'/);
+  });
+
+  it('knows the common git directory from a subdirectory, a worktree and a bare clone', async () => {
+    const common = realpathSync(path.join(fx.dir, '.git'));
+    const sub = await GitRepo.open(path.join(fx.dir, 'virt/kvm'));
+    expect(realpathSync(sub.commonDir)).toBe(common);
+    await sub.close();
+    const wt = path.join(fx.dir, '..', path.basename(fx.dir) + '-wt');
+    git(fx.dir, 'worktree', 'add', '-q', '--detach', wt, fx.c.del);
+    try {
+      const w = await GitRepo.open(wt);
+      expect(realpathSync(w.dir)).toBe(realpathSync(wt));
+      expect(realpathSync(w.commonDir)).toBe(common);
+      await w.close();
+    } finally {
+      git(fx.dir, 'worktree', 'remove', '--force', wt);
+    }
+    const bareDir = fx.dir + '-bare.git';
+    git(fx.dir, 'clone', '-q', '--bare', fx.dir, bareDir);
+    try {
+      const b = await GitRepo.open(bareDir);
+      expect(b.bare).toBe(true);
+      expect(realpathSync(b.commonDir)).toBe(realpathSync(bareDir));
+      await b.close();
+    } finally {
+      rmSync(bareDir, { recursive: true, force: true });
+    }
   });
 
   it('streams a range oldest first with exact files, blobs and line numbers', async () => {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Finding, InputError, RunResult } from '../types.js';
 import { compareFindings } from '../types.js';
 import { Analyzer, type PersistentCache } from '../analyzer/analyze.js';
@@ -369,16 +369,11 @@ export async function runRange(range: string, opts: RunOptions & { repo: string;
 }
 
 /**
- * Where `staged` keeps its persistent cache: `<git dir>/kvmlint/cache.json`
+ * Where `staged` keeps its persistent cache: `<git common dir>/kvmlint/cache.json`
  * (never committed, shared by the worktrees of one repository).
  */
-function cacheFile(repoDir: string): string | undefined {
-  try {
-    const gitDir = execFileSync('git', ['rev-parse', '--git-common-dir'], { cwd: repoDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return join(isAbsolute(gitDir) ? gitDir : join(repoDir, gitDir), 'kvmlint', 'cache.json');
-  } catch {
-    return undefined;
-  }
+function cacheFile(repo: GitRepo): string {
+  return join(repo.commonDir, 'kvmlint', 'cache.json');
 }
 
 /** Cache version: the tool version and the rule set (summaries depend on the model and engine). */
@@ -394,7 +389,7 @@ export async function runStaged(opts: RunOptions & { repo: string; toolVersion?:
   } catch (e) {
     return finish([], [errorOf(opts.repo, e)]);
   }
-  const file = opts.cache === false ? undefined : cacheFile(opts.repo);
+  const file = opts.cache === false ? undefined : cacheFile(repo);
   const version = cacheVersion(opts.rules, opts.toolVersion ?? '0');
   if (file) {
     try {

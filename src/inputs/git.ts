@@ -99,6 +99,8 @@ export class GitRepo {
     readonly bare: boolean,
     private readonly env: NodeJS.ProcessEnv,
     private readonly cache: BlobCache<string> | undefined,
+    /** Absolute common git directory (shared by all worktrees). */
+    readonly commonDir: string,
   ) {}
 
   /** Open the repository containing dir; rejects with a one-line Error naming dir otherwise. */
@@ -111,13 +113,22 @@ export class GitRepo {
       throw new Error(`not a git repository: ${dir} (no such directory)`);
     }
     const env = gitEnv();
-    const r = await run(abs, ['rev-parse', '--is-bare-repository', '--absolute-git-dir'], env);
+    const absolute = (d: string, base: string): string => (path.isAbsolute(d) ? d : path.resolve(base, d));
+    // One git process in the common case (a work tree): the pre-commit hook
+    // pays for every spawn. --show-toplevel fails in a bare repository,
+    // which then takes the two-step path below.
+    const one = await run(abs, ['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--git-common-dir', '--show-toplevel'], env);
+    if (one.code === 0) {
+      const [isBare, gitDir, common, top] = one.stdout.toString('utf8').split('\n');
+      if (isBare === 'false' && top) return new GitRepo(top.trim(), false, env, opts.cache, absolute(common || gitDir || '.git', abs));
+    }
+    const r = await run(abs, ['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--git-common-dir'], env);
     if (r.code !== 0) throw new Error(`not a git repository: ${dir}`);
-    const [isBare, gitDir] = r.stdout.toString('utf8').split('\n');
-    if (isBare === 'true') return new GitRepo(gitDir || abs, true, env, opts.cache);
+    const [isBare, gitDir, common] = r.stdout.toString('utf8').split('\n');
+    if (isBare === 'true') return new GitRepo(gitDir || abs, true, env, opts.cache, absolute(common || gitDir || abs, abs));
     const t = await run(abs, ['rev-parse', '--show-toplevel'], env);
     if (t.code !== 0) throw new Error(`not a git repository: ${dir} (${gitMessage(t.stderr) || 'no work tree'})`);
-    return new GitRepo(t.stdout.toString('utf8').trim(), false, env, opts.cache);
+    return new GitRepo(t.stdout.toString('utf8').trim(), false, env, opts.cache, absolute(common || gitDir || '.git', abs));
   }
 
   private git(args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<RunResult> {
