@@ -228,6 +228,31 @@ describe('kvmlint patch', () => {
   });
 });
 
+describe('kvmlint litmus', () => {
+  it('names each bad input on one stderr line, runs the others, exits 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmlint-litmus-cli-'));
+    try {
+      writeFileSync(join(dir, 'bad.litmus'), 'C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, ; }\nexists (x=1)\n');
+      writeFileSync(
+        join(dir, 'mp.litmus'),
+        'C MP\n{}\nP0(int *x, int *y)\n{\n\tWRITE_ONCE(*x, 1);\n\tsmp_store_release(y, 1);\n}\nP1(int *x, int *y)\n{\n\tint r0;\n\tint r1;\n\tr0 = smp_load_acquire(y);\n\tr1 = READ_ONCE(*x);\n}\nexists (1:r0=1 /\\ 1:r1=0)\n',
+      );
+      const missing = join(dir, 'missing.litmus');
+      const r = kvmlint(['litmus', missing, join(dir, 'bad.litmus'), join(dir, 'mp.litmus')]);
+      expect(r.code).toBe(2);
+      expect(r.stdout.trim()).toBe('Observation MP Never 0 3');
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `kvmlint: ${missing}: no such file or directory`,
+        `kvmlint: ${join(dir, 'bad.litmus')}: line 3: unexpected ';' in expression`,
+      ]);
+      const ok = kvmlint(['litmus', join(dir, 'mp.litmus')]);
+      expect([ok.code, ok.stderr]).toEqual([0, '']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('kvmlint rules / explain / demo', () => {
   it('lists every rule with id, severity and summary', () => {
     const r = kvmlint(['rules']);

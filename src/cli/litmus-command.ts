@@ -14,12 +14,23 @@ import {
   type FileResult,
 } from '../analyzer/memory-model/corpus.js';
 
-export async function litmusCommand(paths: string[], opts: { expect?: boolean; out: (s: string) => void }): Promise<number> {
+/**
+ * Exit code: 2 when some input could not be run (a missing path, a file that
+ * does not parse: one line on `err` each, naming it; the other files still
+ * run), else 1 when --expect found a disagreement, else 0.
+ */
+export async function litmusCommand(
+  paths: string[],
+  opts: { expect?: boolean; out: (s: string) => void; err?: (s: string) => void },
+): Promise<number> {
+  const err = opts.err ?? opts.out;
+  let badInput = false;
   const files: string[] = [];
   for (const p of paths) {
     if (!existsSync(p)) {
-      opts.out(`error: no such file or directory: ${p}`);
-      return 1;
+      err(`kvmlint: ${p}: no such file or directory`);
+      badInput = true;
+      continue;
     }
     files.push(...listLitmusFiles(p));
   }
@@ -27,6 +38,11 @@ export async function litmusCommand(paths: string[], opts: { expect?: boolean; o
   for (const f of files) {
     const r = runFile(f);
     results.push(r);
+    if (r.result.verdict === 'error') {
+      err(`kvmlint: ${f}: ${r.result.detail ?? 'cannot be run'}`);
+      badInput = true;
+      continue;
+    }
     let line = observationLine(r.result);
     if (opts.expect) {
       if (isUnsupported(r.result)) line += '  [unsupported]';
@@ -36,9 +52,12 @@ export async function litmusCommand(paths: string[], opts: { expect?: boolean; o
     }
     opts.out(line);
   }
-  if (!opts.expect) return results.some((r) => r.result.verdict === 'error') ? 1 : 0;
-  const s = summarize(results);
-  opts.out(`${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported`);
-  opts.out(`${s.skipped} skipped (no comparable Result: line)${s.errors ? `, of which ${s.errors} could not be run (error)` : ''}`);
-  return s.failed > 0 ? 1 : 0;
+  if (opts.expect) {
+    const s = summarize(results);
+    opts.out(`${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported`);
+    opts.out(`${s.skipped} skipped (no comparable Result: line)${s.errors ? `, of which ${s.errors} could not be run (error)` : ''}`);
+    if (badInput) return 2;
+    return s.failed > 0 ? 1 : 0;
+  }
+  return badInput ? 2 : 0;
 }

@@ -197,7 +197,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--expect', 'compare with each file\'s Result: line')
     .action(async (paths: string[], o: { expect?: boolean }) => {
       const { litmusCommand } = await import('./litmus-command.js');
-      code = await litmusCommand(paths, { expect: o.expect, out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`) });
+      code = await litmusCommand(paths, {
+        expect: o.expect,
+        out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+        err: (s) => process.stderr.write(`${s}\n`),
+      });
     });
 
   program
