@@ -11,9 +11,13 @@
  *    enumerated together, keeping only those that satisfy sc-per-location and
  *    RMW atomicity, so that whole-execution checks only see coherent
  *    candidates.
- * 4. Each candidate (product over locations) is checked against the LKMM
- *    axioms; allowed ones are counted as positive/negative for the final
- *    condition, herd7-style.
+ * 4. Each candidate (product over locations, explored depth first with the
+ *    monotone axioms checked on each partial rf/co to cut forbidden
+ *    subtrees) is checked against the LKMM axioms; allowed ones are counted
+ *    as positive/negative for the final condition, herd7-style.
+ * 5. When counting exceeds the state budget and no unvisited execution
+ *    could carry a race or an rf-dependent flag, a decide pass looks only
+ *    for what settles the verdict (counts then are lower bounds).
  */
 import { T, fmtVal, type TEvent, type Trace } from './events.js';
 import { buildStatic, checkExecution, staticHbPart, type GEvent, type StaticModel } from './lkmm.js';
