@@ -511,6 +511,185 @@ describe('quantifiers and filters', () => {
   });
 });
 
+// herd7 7.5x + linux-kernel.cfg outputs published on LKML (cited in
+// docs/memory-model.md); our programs are the same tests with our own names,
+// so herd7's verdicts, counts and flags apply unchanged.
+describe('counts and flags that herd7 printed for the same tests', () => {
+  const obs = (text: string): string => {
+    const r = runLitmus(text);
+    const flags = (r.flags ?? []).filter((f) => f !== 'data-race');
+    return `${r.verdict} ${r.positive} ${r.negative}${r.datarace ? ' DATARACE' : ''}${flags.length ? ` Flag ${flags.join(',')}` : ''}`;
+  };
+  const hiddenCtrl = (release: boolean): string => `C hidden-ctrl-${release ? 'rel' : 'once'}
+{}
+P0(int *a, int *b)
+{
+\tint v;
+\tv = 1;
+\tif (READ_ONCE(*a) == 0)
+\t\tv = 0;
+${release ? '\tsmp_store_release(b, v);' : '\tWRITE_ONCE(*b, v);'}
+}
+P1(int *a, int *b)
+{
+\tint v;
+\tv = READ_ONCE(*b);
+\tWRITE_ONCE(*a, v);
+}
+exists (0:v=1)
+`;
+  it('LB through a control construct that hides its dependency (Akira Yokosawa, 2020-10-04)', () => {
+    expect(obs(hiddenCtrl(true))).toBe('Never 0 3');
+    expect(obs(hiddenCtrl(false))).toBe('Sometimes 1 4');
+  });
+  it('unlock then lock of a lock never taken (Puranjay Mohan, LKML 2024-05): Never 0 3, Flag unmatched-unlock', () => {
+    expect(
+      obs(`C unheld-unlock-lock
+{}
+P0(int *d, int *f)
+{
+\tWRITE_ONCE(*d, 1);
+\tsmp_wmb();
+\tWRITE_ONCE(*f, 1);
+}
+P1(int *d, int *f, spinlock_t *lk)
+{
+\tint u;
+\tint v;
+\tu = READ_ONCE(*f);
+\tspin_unlock(lk);
+\tspin_lock(lk);
+\tv = READ_ONCE(*d);
+}
+exists (1:u=1 /\\ 1:v=0)
+`),
+    ).toBe('Never 0 3 Flag unmatched-unlock');
+  });
+  it('two read-side sections split by barrier() against synchronize_rcu() (Paul McKenney, LKML): Never 0 3', () => {
+    expect(
+      obs(`C sb-two-readers-vs-gp
+{}
+P0(int *p, int *q)
+{
+\tint t;
+\trcu_read_lock();
+\tWRITE_ONCE(*p, 1);
+\trcu_read_unlock();
+\tbarrier();
+\trcu_read_lock();
+\tt = READ_ONCE(*q);
+\trcu_read_unlock();
+}
+P1(int *p, int *q)
+{
+\tint t;
+\tWRITE_ONCE(*q, 1);
+\tsynchronize_rcu();
+\tt = READ_ONCE(*p);
+}
+exists (0:t=0 /\\ 1:t=0)
+`),
+    ).toBe('Never 0 3');
+  });
+  it('message passing with plain data and wmb/rmb (LWN 799218, test #2): Never 0 3, data race', () => {
+    expect(
+      obs(`C mp-plain-data
+{}
+P0(int *d, int *f)
+{
+\t*d = 1;
+\tsmp_wmb();
+\tWRITE_ONCE(*f, 1);
+}
+P1(int *d, int *f)
+{
+\tint u;
+\tint v;
+\tu = READ_ONCE(*f);
+\tsmp_rmb();
+\tv = *d;
+}
+exists (1:u=1 /\\ 1:v=0)
+`),
+    ).toBe('Never 0 3 DATARACE');
+  });
+  // LWN 799218 ("Calibrating your fear of big bad optimizing compilers"), tests #4-#9.
+  const multiuse = (marked: boolean, reorder: boolean, twice: boolean): string => {
+    const rd = (r: string): string => (marked ? `\t${r} = READ_ONCE(*src);` : `\t${r} = *src;`);
+    const body = reorder ? [rd('u2'), '\t*dst2 = u2;', rd('u1'), '\t*dst1 = u1;'] : twice ? [rd('u1'), '\t*dst1 = u1;', rd('u2'), '\t*dst2 = u2;'] : [rd('u1'), '\t*dst1 = u1;', '\t*dst2 = u1;'];
+    return `C multiuse
+{}
+P0(int *src)
+{
+${marked ? '\tWRITE_ONCE(*src, 1);' : '\t*src = 1;'}
+}
+P1(int *src, int *dst1, int *dst2)
+{
+\tint u1;
+\tint u2;
+${body.join('\n')}
+}
+locations [1:u1; src; dst1; dst2]
+exists (dst1=1 /\\ dst2=0)
+`;
+  };
+  it('one plain read used twice races; marked, re-read and reordered variants (LWN 799218 #4-#7)', () => {
+    expect(obs(multiuse(false, false, false))).toBe('Never 0 2 DATARACE');
+    expect(obs(multiuse(true, false, false))).toBe('Never 0 2');
+    expect(obs(multiuse(true, false, true))).toBe('Never 0 3');
+    expect(obs(multiuse(true, true, false))).toBe('Sometimes 1 2');
+  });
+  it('fully locked store buffering with plain accesses (LWN 799218 #8): Never 0 2, no race', () => {
+    expect(
+      obs(`C locked-sb-plain
+{}
+P0(int *p, int *q, spinlock_t *lk)
+{
+\tint t;
+\tspin_lock(lk);
+\t*p = 1;
+\tt = *q;
+\tspin_unlock(lk);
+}
+P1(int *p, int *q, spinlock_t *lk)
+{
+\tint t;
+\tspin_lock(lk);
+\t*q = 1;
+\tt = *p;
+\tspin_unlock(lk);
+}
+exists (0:t=0 /\\ 1:t=0)
+`),
+    ).toBe('Never 0 2');
+  });
+  it('atomic_dec_and_test hands both plain variables to the last owner (LWN 799218 #9): Never 0 2', () => {
+    const side = (mine: string): string => `\tint s;
+\tint t;
+\t*${mine} = 1;
+\tif (atomic_dec_and_test(refs)) {
+\t\ts = *p;
+\t\tt = *q;
+\t}`;
+    expect(
+      obs(`C refcount-handoff
+{
+\tatomic_t refs = ATOMIC_INIT(2);
+}
+P0(int *p, int *q, atomic_t *refs)
+{
+${side('p')}
+}
+P1(int *p, int *q, atomic_t *refs)
+{
+${side('q')}
+}
+exists ~((0:s=1 /\\ 0:t=1 /\\ 1:s=0 /\\ 1:t=0) \\/ (0:s=0 /\\ 0:t=0 /\\ 1:s=1 /\\ 1:t=1))
+`),
+    ).toBe('Never 0 2');
+  });
+});
+
 describe('unsupported constructs and budgets', () => {
   it('answers unsupported for unknown primitives', () => {
     const r = runLitmus(`C u
