@@ -5,7 +5,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseUnifiedDiff } from '../src/inputs/diff.js';
-import { changedLines, fragmentImages } from '../src/inputs/hunks.js';
+import { applyHunks, changedLines, fragmentImages, gitBlobId } from '../src/inputs/hunks.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kvmlint-prop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,5 +99,44 @@ describe('fragmentImages property', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('applyHunks property', () => {
+  it('rebuilds the new image from the old one and git diff hunks; the blob id decides the unterminated-last-line cases', () => {
+    fc.assert(
+      fc.property(
+        fc.array(line, { minLength: 0, maxLength: 40 }),
+        fc.array(edit, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        (oldLines, edits, context, oldFinalNewline, newFinalNewline) => {
+          const newLines = applyEdits(oldLines, edits);
+          const text = (ls: string[], nl: boolean) => (ls.length === 0 ? '' : ls.join('\n') + (nl ? '\n' : ''));
+          const oldText = text(oldLines, oldFinalNewline);
+          const newText = text(newLines, newFinalNewline);
+          if (oldText === newText) return;
+          const files = parseUnifiedDiff(gitDiff(oldText, newText, context));
+          expect(files).toHaveLength(1);
+          const got = applyHunks(oldText, files[0]!.hunks);
+          // Always the exact text when both images end with a newline (or are empty).
+          if ((oldFinalNewline || oldText === '') && (newFinalNewline || newText === '')) expect(got).toBe(newText);
+          // Never a wrong text that the blob id would accept.
+          if (got !== undefined && got !== newText) expect(gitBlobId(got)).not.toBe(gitBlobId(newText));
+          // git's own blob id.
+          writeFileSync(path.join(dir, 'b.c'), newText);
+          expect(gitBlobId(newText)).toBe(execFileSync('git', ['hash-object', 'b.c'], { cwd: dir, encoding: 'utf8' }).trim());
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses hunks that do not match the old image', () => {
+    const files = parseUnifiedDiff(gitDiff('a\nb\nc\n', 'a\nB\nc\n', 1));
+    expect(applyHunks('a\nb\nc\n', files[0]!.hunks)).toBe('a\nB\nc\n');
+    expect(applyHunks('a\nx\nc\n', files[0]!.hunks)).toBeUndefined();
+    expect(applyHunks('a\n', files[0]!.hunks)).toBeUndefined();
   });
 });

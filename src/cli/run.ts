@@ -10,7 +10,7 @@ import type { Finding, InputError, RunResult } from '../types.js';
 import { compareFindings } from '../types.js';
 import { Analyzer, type PersistentCache } from '../analyzer/analyze.js';
 import { analyzeChange, isCSource } from '../analyzer/differential.js';
-import { BlobCache, GitRepo, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
+import { BlobCache, GitRepo, applyHunks, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
 import { Model } from '../model/index.js';
 import type { Rule } from '../analyzer/rule-api.js';
 
@@ -177,16 +177,37 @@ type Images = ((p: { oldBlob?: string; newBlob?: string; old: string | null; neu
   prefetch(): void;
 };
 
-/** Images of a commit's files from blob ids (one batched cat-file read, startable early). */
+/**
+ * Images of a commit's files from blob ids, startable early (prefetch). A
+ * post-image is derived from its pre-image and the hunks when that gives the
+ * exact blob (verified by its object id); otherwise, and for pre-images not
+ * yet known, blobs are read through the repository's one cat-file batch.
+ */
 function blobImages(repo: GitRepo, cs: ChangeSet): Images {
-  let batch: Promise<Map<string, string>> | undefined;
-  const ids = cs.files.filter((f) => isCSource(f.newPath)).flatMap((f) => [f.oldBlob, f.newBlob]).filter((x): x is string => !!x);
-  const start = (): Promise<Map<string, string>> => (batch ??= repo.readBlobs(ids));
+  let texts: Map<string, Promise<string | undefined>> | undefined;
+  const start = (): Map<string, Promise<string | undefined>> => {
+    if (texts) return texts;
+    const m = new Map<string, Promise<string | undefined>>();
+    for (const f of cs.files) {
+      if (!isCSource(f.newPath)) continue;
+      const pre = f.oldBlob ? (m.get(f.oldBlob) ?? repo.blobText(f.oldBlob)) : undefined;
+      if (f.oldBlob && pre) m.set(f.oldBlob, pre);
+      if (!f.newBlob || m.has(f.newBlob)) continue;
+      const hunks = f.hunks;
+      m.set(
+        f.newBlob,
+        pre && !f.binary && hunks.length > 0
+          ? repo.derivedBlob(f.newBlob, () => pre.then((p) => (p === undefined ? undefined : applyHunks(p, hunks))))
+          : repo.blobText(f.newBlob),
+      );
+    }
+    texts = m;
+    return m;
+  };
   const images = async (p: { oldBlob?: string; newBlob?: string; old: string | null; neu: string | null }): Promise<{ pre?: string; post?: string }> => {
-    start();
-    const blobs = await batch!;
-    let pre = p.oldBlob ? blobs.get(p.oldBlob) : undefined;
-    let post = p.newBlob ? blobs.get(p.newBlob) : undefined;
+    const m = start();
+    let pre = p.oldBlob ? await (m.get(p.oldBlob) ?? repo.blobText(p.oldBlob)) : undefined;
+    let post = p.newBlob ? await (m.get(p.newBlob) ?? repo.blobText(p.newBlob)) : undefined;
     // Renames and mode-only changes carry no blob ids: read by path.
     if (pre === undefined && p.old && cs.parent) pre = await repo.readFileAt(cs.parent, p.old);
     if (post === undefined && p.neu && cs.id !== 'staged') post = await repo.readFileAt(cs.id, p.neu);
@@ -194,7 +215,7 @@ function blobImages(repo: GitRepo, cs: ChangeSet): Images {
   };
   return Object.assign(images, {
     prefetch: (): void => {
-      start().catch(() => undefined);
+      for (const p of start().values()) p.catch(() => undefined);
     },
   });
 }

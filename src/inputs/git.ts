@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { BlobCache } from './cache.js';
 import { CatFileBatch } from './catfile.js';
 import { parseUnifiedDiff } from './diff.js';
+import { gitBlobId } from './hunks.js';
 import { LOG_FORMAT, RecordSplitter, parseRecord } from './logstream.js';
 import type { ChangeSet } from './types.js';
 
@@ -241,6 +242,55 @@ export class GitRepo {
       }
     }
     return out;
+  }
+
+  /** Texts being read or derived, by blob id (so a later commit's pre-image waits for them). */
+  private readonly pending = new Map<string, Promise<string | undefined>>();
+
+  /** One blob's text (cached, pending or read through the batch), or undefined. */
+  blobText(id: string): Promise<string | undefined> {
+    const known = this.knownBlob(id);
+    if (known) return known;
+    return this.track(id, this.readBlobs([id]).then((m) => m.get(id)));
+  }
+
+  /**
+   * A blob whose text can be derived from another one (a post-image from its
+   * pre-image and the diff): the derived text is used only when its git
+   * object id is `id` (so it is byte-for-byte the blob), otherwise the blob is
+   * read. Saves the read, the transfer and the UTF-8 decoding of the large
+   * files a range edits commit after commit.
+   */
+  derivedBlob(id: string, derive: () => Promise<string | undefined>): Promise<string | undefined> {
+    const known = this.knownBlob(id);
+    if (known) return known;
+    const p = derive().then(
+      (text) => {
+        if (text !== undefined && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(id) && gitBlobId(text, id.length) === id) {
+          this.cache?.set(id, text);
+          return text;
+        }
+        return this.readBlobs([id]).then((m) => m.get(id));
+      },
+      () => this.readBlobs([id]).then((m) => m.get(id)),
+    );
+    return this.track(id, p);
+  }
+
+  private knownBlob(id: string): Promise<string | undefined> | undefined {
+    if (!/^[0-9a-fA-F]{4,64}$/.test(id) || /^0+$/.test(id)) return Promise.resolve(undefined);
+    const hit = this.cache?.get(id);
+    if (hit !== undefined) return Promise.resolve(hit);
+    return this.pending.get(id);
+  }
+
+  private track(id: string, p: Promise<string | undefined>): Promise<string | undefined> {
+    this.pending.set(id, p);
+    const done = (): void => {
+      if (this.pending.get(id) === p) this.pending.delete(id);
+    };
+    p.then(done, done);
+    return p;
   }
 
   /** Text of path (relative to the top level) at rev, or undefined if there is no such file. */

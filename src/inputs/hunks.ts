@@ -2,7 +2,8 @@
  * Helpers for analysing a change when only its hunks are known (mailed patch
  * without a tree) and for deciding what a change touched.
  */
-import type { FileChange } from './types.js';
+import { createHash } from 'node:crypto';
+import type { FileChange, Hunk } from './types.js';
 
 export interface ChangedLines {
   /** Deleted lines, numbered in the old image. */
@@ -90,4 +91,54 @@ function render(arr: string[]): string {
   if (arr.length === 0) return '';
   for (let i = 0; i < arr.length; i++) if (arr[i] === undefined) arr[i] = '';
   return arr.join('\n') + '\n';
+}
+
+/**
+ * The new image of a file from its old image and the hunks of a diff between
+ * them, or undefined when a context or deleted line does not match the old
+ * image. Added lines are given a trailing newline; the "\ No newline at end
+ * of file" marker is not kept by the parser, so a change at an unterminated
+ * last line can come out one newline off: callers verify the result against
+ * the new blob id (`gitBlobId`) and read the blob when it differs.
+ */
+export function applyHunks(pre: string, hunks: readonly Hunk[]): string | undefined {
+  const out: string[] = [];
+  let pos = 0; // offset of the start of old line `line`
+  let line = 1;
+  for (const h of hunks) {
+    // `-N,0` inserts after old line N: copy through it.
+    const first = h.oldLines === 0 ? h.oldStart + 1 : h.oldStart;
+    if (first < line) return undefined; // overlapping or unordered hunks
+    const copyFrom = pos;
+    while (line < first) {
+      const nl = pre.indexOf('\n', pos);
+      if (nl < 0) return undefined;
+      pos = nl + 1;
+      line++;
+    }
+    if (pos > copyFrom) out.push(pre.slice(copyFrom, pos));
+    for (const l of h.lines) {
+      if (l.kind === 'add') {
+        out.push(l.text, '\n');
+        continue;
+      }
+      if (pos >= pre.length) return undefined;
+      const nl = pre.indexOf('\n', pos);
+      const end = nl < 0 ? pre.length : nl;
+      if (pre.length - pos < l.text.length || !pre.startsWith(l.text, pos) || end - pos !== l.text.length) return undefined;
+      if (l.kind === 'ctx') out.push(pre.slice(pos, nl < 0 ? end : nl + 1));
+      pos = nl < 0 ? pre.length : nl + 1;
+      line++;
+    }
+  }
+  out.push(pre.slice(pos));
+  return out.join('');
+}
+
+/** git's object id of a blob with this (UTF-8) text: SHA-1, or SHA-256 for 64-digit ids. */
+export function gitBlobId(text: string, idLength = 40): string {
+  const h = createHash(idLength === 64 ? 'sha256' : 'sha1');
+  h.update(`blob ${Buffer.byteLength(text, 'utf8')}\0`);
+  h.update(text, 'utf8');
+  return h.digest('hex');
 }
