@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseUnifiedDiff } from '../src/inputs/diff.js';
 import { applyHunks, changedLines, fragmentImages, gitBlobId } from '../src/inputs/hunks.js';
+import { indexFile, reindex, type FileIndex } from '../src/analyzer/frontend/index-file.js';
+import { hunkExtents } from '../src/analyzer/differential.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kvmlint-prop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,5 +140,50 @@ describe('applyHunks property', () => {
     expect(applyHunks('a\nb\nc\n', files[0]!.hunks)).toBe('a\nB\nc\n');
     expect(applyHunks('a\nx\nc\n', files[0]!.hunks)).toBeUndefined();
     expect(applyHunks('a\n', files[0]!.hunks)).toBeUndefined();
+  });
+});
+
+describe('incremental index property', () => {
+  // Small C functions and top-level lines, so that edits create, split, merge and delete functions.
+  // Elements may hold several lines: whole functions appear, move and vanish.
+  // Braces stay balanced at file level, as in code that compiles (a stray
+  // top-level '}' re-pairs every later brace, which no incremental index can
+  // see from the hunks alone).
+  const cline = fc.constantFrom(
+    'static int f(int a)\n{\n\tif (a) {\n\t\treturn 1;\n\t}\n\treturn 0;\n}',
+    'void g(void)\n{\n\tspin_lock(&kvm->mmu_lock);\n}',
+    'int k(void) { return 2; }',
+    '\treturn 0;',
+    '',
+    'int x;',
+    '/* comment */',
+    'struct s { int a; };',
+    '#define M(a) (a)',
+  );
+  it('reindex from the old index gives the index of the new text, line-shifted spans included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(cline, { minLength: 0, maxLength: 60 }),
+        fc.array(
+          edit.map((e) => ({ ...e, text: e.text.map((_, i) => ['void h(void)\n{\n\treturn 1;\n}', '', 'int y;', '\tkvm_flush(kvm);', 'int k(void) { return 3; }'][(e.at + i) % 5]!) })),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.integer({ min: 0, max: 3 }),
+        (oldLines, edits, context) => {
+          const newLines = applyEdits(oldLines, edits);
+          const oldText = oldLines.join('\n') + '\n';
+          const newText = newLines.join('\n') + '\n';
+          if (oldText === newText) return;
+          const files = parseUnifiedDiff(gitDiff(oldText, newText, context));
+          const pre = indexFile('a.c', oldText);
+          const inc = reindex(pre, 'a.c', newText, hunkExtents(files[0]!));
+          const full = indexFile('a.c', newText);
+          const view = (ix: FileIndex) => ix.functions.map((f) => [f.name, f.startLine, f.endLine, f.hash, f.text]);
+          expect(view(inc)).toEqual(view(full));
+          expect(inc.lines).toEqual(newText.split('\n'));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

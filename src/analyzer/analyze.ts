@@ -8,7 +8,7 @@ import type { Confidence, Finding } from '../types.js';
 import type { Model } from '../model/index.js';
 import { CParser } from './frontend/parse.js';
 import { wordRe } from './text.js';
-import { indexFile, reindex, type FileIndex, type FunctionSpan, type HunkExtent } from './frontend/index-file.js';
+import { fileIndex, indexFile, reindex, type FileIndex, type FunctionSpan, type HunkExtent } from './frontend/index-file.js';
 import { lowerFunction } from './cfg.js';
 import { EffectResolver } from './effects.js';
 import { walk } from './engine.js';
@@ -134,7 +134,7 @@ export class Analyzer {
     if (!idx) {
       const stored = this.storedIndexes.get(key);
       // A persisted index is keyed by content, so it only lacks the text itself.
-      idx = stored ? { path, source, lines: source.split('\n'), functions: stored } : indexFile(path, source);
+      idx = stored ? fileIndex(path, source, stored) : indexFile(path, source);
       this.indexes.set(key, idx);
     }
     return idx;

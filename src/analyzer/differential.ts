@@ -105,15 +105,24 @@ export function analyzeChange(analyzer: Analyzer, pair: FilePair, opts: DiffOpti
   return out;
 }
 
-/** The hunks' extents in both images, for incremental indexing. */
+/**
+ * The hunks' extents in both images, for incremental indexing. An empty side
+ * (`-N,0`: lines inserted after old line N; `+N,0`: lines deleted after new
+ * line N, as in a diff with no context) becomes the empty range N+1..N, which
+ * sits between lines N and N+1 where the change is.
+ */
 export function hunkExtents(fc: FileChange): HunkExtent[] {
-  return fc.hunks.map((h) => ({
-    oldStart: h.oldStart,
-    oldEnd: h.oldStart + h.oldLines - 1,
-    newStart: h.newStart,
-    newEnd: h.newStart + h.newLines - 1,
-    directive: h.lines.some((l) => l.kind !== 'ctx' && /^\s*#/.test(l.text)),
-  }));
+  return fc.hunks.map((h) => {
+    const oldStart = h.oldLines === 0 ? h.oldStart + 1 : h.oldStart;
+    const newStart = h.newLines === 0 ? h.newStart + 1 : h.newStart;
+    return {
+      oldStart,
+      oldEnd: oldStart + h.oldLines - 1,
+      newStart,
+      newEnd: newStart + h.newLines - 1,
+      directive: h.lines.some((l) => l.kind !== 'ctx' && /^\s*#/.test(l.text)),
+    };
+  });
 }
 
 // ------------------------------------------------------------------ fragments

@@ -39,7 +39,59 @@ function isIdentChar(c: number): boolean {
 const NOT_CALLS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'do', 'case', 'defined']);
 
 export function indexFile(path: string, source: string): FileIndex {
-  return { path, source, lines: source.split('\n'), functions: scanFunctions(preprocessDirectives(source), 0) };
+  return fileIndex(path, source, scanFunctions(preprocessDirectives(source), 0));
+}
+
+/**
+ * A FileIndex whose `lines` are split from the source only when first read
+ * (rules need them for a snippet or a comment now and then; splitting a large
+ * file per commit is a measurable share of a range's time and garbage).
+ */
+export function fileIndex(path: string, source: string, functions: FunctionSpan[]): FileIndex {
+  let lines: string[] | undefined;
+  return {
+    path,
+    source,
+    functions,
+    get lines(): string[] {
+      return (lines ??= source.split('\n'));
+    },
+  };
+}
+
+/** Line access without splitting the whole text: line starts found on demand. */
+class LazyLines {
+  private readonly starts: number[] = [0];
+  private complete = false;
+  constructor(private readonly src: string) {}
+
+  /** Know the starts of lines 1..n (those that exist). */
+  private reach(n: number): void {
+    while (!this.complete && this.starts.length < n) {
+      const nl = this.src.indexOf('\n', this.starts[this.starts.length - 1]!);
+      if (nl < 0) {
+        this.complete = true;
+        break;
+      }
+      this.starts.push(nl + 1);
+    }
+  }
+
+  /** The number of lines, as `split('\n').length` counts them. */
+  count(): number {
+    this.reach(Infinity);
+    return this.starts.length;
+  }
+
+  /** Lines from..to (1-based, inclusive), as `split('\n').slice(from - 1, to).join('\n')`. */
+  text(from: number, to: number): string {
+    this.reach(to + 1);
+    const n = this.starts.length;
+    const a = Math.max(1, from);
+    const b = Math.min(to, n);
+    if (b < a) return '';
+    return this.src.slice(this.starts[a - 1]!, b < n ? this.starts[b]! - 1 : this.src.length);
+  }
 }
 
 /** A hunk's extent in both images (1-based, inclusive; empty ranges have end < start). */
@@ -61,7 +113,7 @@ export interface HunkExtent {
 export function reindex(pre: FileIndex, path: string, source: string, hunks: readonly HunkExtent[]): FileIndex {
   if (hunks.length === 0 || hunks.some((h) => h.directive)) return indexFile(path, source);
   const sorted = [...hunks].sort((a, b) => a.oldStart - b.oldStart);
-  const lines = source.split('\n');
+  const lines = new LazyLines(source);
   const kept: FunctionSpan[] = [];
   for (const sp of pre.functions) {
     let delta = 0;
@@ -83,16 +135,16 @@ export function reindex(pre: FileIndex, path: string, source: string, hunks: rea
   const scanGap = (from: number, to: number): void => {
     if (to < from) return;
     if (!sorted.some((h) => h.newStart <= to + 1 && h.newEnd >= from - 1)) return;
-    const slice = lines.slice(from - 1, to).join('\n');
-    out.push(...scanFunctions(preprocessDirectives(slice), from - 1));
+    out.push(...scanFunctions(preprocessDirectives(lines.text(from, to)), from - 1));
   };
   for (const sp of kept) {
     scanGap(prevEnd + 1, sp.startLine - 1);
     out.push(sp);
     prevEnd = sp.endLine;
   }
-  scanGap(prevEnd + 1, lines.length);
-  return { path, source, lines, functions: out };
+  // The tail after the last kept function (counting the lines only if a hunk reaches it).
+  if (sorted.some((h) => h.newEnd >= prevEnd)) scanGap(prevEnd + 1, lines.count());
+  return fileIndex(path, source, out);
 }
 
 /** Scan pass-1 text for function definitions; `lineOffset` is added to every line. */
