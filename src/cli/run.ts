@@ -10,7 +10,7 @@ import type { Finding, InputError, RunResult } from '../types.js';
 import { compareFindings } from '../types.js';
 import { Analyzer, type PersistentCache } from '../analyzer/analyze.js';
 import { analyzeChange, isCSource } from '../analyzer/differential.js';
-import { BlobCache, GitRepo, applyHunks, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
+import { BlobCache, GitRepo, parsePatchInput, renderUnifiedDiff, type ChangeSet } from '../inputs/index.js';
 import { Model } from '../model/index.js';
 import type { Rule } from '../analyzer/rule-api.js';
 
@@ -193,13 +193,7 @@ function blobImages(repo: GitRepo, cs: ChangeSet): Images {
       const pre = f.oldBlob ? (m.get(f.oldBlob) ?? repo.blobText(f.oldBlob)) : undefined;
       if (f.oldBlob && pre) m.set(f.oldBlob, pre);
       if (!f.newBlob || m.has(f.newBlob)) continue;
-      const hunks = f.hunks;
-      m.set(
-        f.newBlob,
-        pre && !f.binary && hunks.length > 0
-          ? repo.derivedBlob(f.newBlob, () => pre.then((p) => (p === undefined ? undefined : applyHunks(p, hunks))))
-          : repo.blobText(f.newBlob),
-      );
+      m.set(f.newBlob, f.oldBlob && !f.binary && f.hunks.length > 0 ? repo.postImage(f.oldBlob, f.newBlob, f.hunks) : repo.blobText(f.newBlob));
     }
     texts = m;
     return m;

@@ -10,9 +10,9 @@ import path from 'node:path';
 import type { BlobCache } from './cache.js';
 import { CatFileBatch } from './catfile.js';
 import { parseUnifiedDiff } from './diff.js';
-import { gitBlobId } from './hunks.js';
+import { applyHunks, gitBlobId } from './hunks.js';
 import { LOG_FORMAT, RecordSplitter, parseRecord } from './logstream.js';
-import type { ChangeSet } from './types.js';
+import type { ChangeSet, Hunk } from './types.js';
 
 export interface GitRepoOptions {
   /** When given, readBlobs() answers from and fills this cache. */
@@ -255,26 +255,23 @@ export class GitRepo {
   }
 
   /**
-   * A blob whose text can be derived from another one (a post-image from its
-   * pre-image and the diff): the derived text is used only when its git
-   * object id is `id` (so it is byte-for-byte the blob), otherwise the blob is
-   * read. Saves the read, the transfer and the UTF-8 decoding of the large
-   * files a range edits commit after commit.
+   * The new image of a file change: derived from the old image (`oldId`) and
+   * the hunks, and used only when its git object id is `newId` (so it is
+   * byte-for-byte the blob); otherwise read. Saves the read, the transfer and
+   * the UTF-8 decoding of the large files a range edits commit after commit.
    */
-  derivedBlob(id: string, derive: () => Promise<string | undefined>): Promise<string | undefined> {
-    const known = this.knownBlob(id);
+  postImage(oldId: string, newId: string, hunks: readonly Hunk[]): Promise<string | undefined> {
+    const known = this.knownBlob(newId);
     if (known) return known;
-    const p = derive().then(
-      (text) => {
-        if (text !== undefined && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(id) && gitBlobId(text, id.length) === id) {
-          this.cache?.set(id, text);
-          return text;
-        }
-        return this.readBlobs([id]).then((m) => m.get(id));
-      },
-      () => this.readBlobs([id]).then((m) => m.get(id)),
-    );
-    return this.track(id, p);
+    const read = (): Promise<string | undefined> => this.readBlobs([newId]).then((m) => m.get(newId));
+    const p = this.blobText(oldId).then((pre) => {
+      if (pre === undefined || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(newId)) return read();
+      const text = applyHunks(pre, hunks);
+      if (text === undefined || gitBlobId(text, newId.length) !== newId) return read();
+      this.cache?.set(newId, text);
+      return text;
+    }, read);
+    return this.track(newId, p);
   }
 
   private knownBlob(id: string): Promise<string | undefined> | undefined {
