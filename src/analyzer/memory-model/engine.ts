@@ -170,6 +170,39 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
   const initKeys = new Set<string>();
   for (const l of locations) initKeys.add(key(l, initOf(l)));
 
+  // Choose threads in an order that lets locations be closed early: writers
+  // first (fewest traces first), pure readers last.
+  const writesAny = traces.map((ts) => ts.some((tr) => tr.events.some((e) => e.kind === 'W')));
+  const order = progs.map((_, i) => i).sort((a, b) => {
+    if (writesAny[a] !== writesAny[b]) return writesAny[a] ? -1 : 1;
+    return traces[a]!.length - traces[b]!.length || a - b;
+  });
+  const mayWriteLoc: Set<string>[] = traces.map((ts) => {
+    const s = new Set<string>();
+    for (const tr of ts) for (const e of tr.events) if (e.kind === 'W') s.add(e.loc!);
+    return s;
+  });
+  // Locations whose writers are all among the first k+1 threads of `order`.
+  const closedAt: string[][] = order.map((_, k) => {
+    const out: string[] = [];
+    for (const l of locations) {
+      let closed = true;
+      for (let j = k + 1; j < nThreads && closed; j++) if (mayWriteLoc[order[j]!]!.has(l)) closed = false;
+      let wasClosed = k > 0;
+      for (let j = k; j < nThreads && wasClosed; j++) if (mayWriteLoc[order[j]!]!.has(l)) wasClosed = false;
+      if (closed && (!wasClosed || k === 0)) out.push(l);
+    }
+    return out;
+  });
+  // Decide mode is exact only where every execution's race and flag status
+  // is known without visiting it: no plain accesses (data races) and no SRCU
+  // (the bell's matching flags depend on rf).
+  const decidable = traces.every((ts) =>
+    ts.every((tr) => tr.events.every((e) => (e.kind !== 'R' && e.kind !== 'W') || isMarkedEvent(e))),
+  );
+  // Events that can raise a static flag (RCU nesting, sleeping in RCU, lock.cat).
+  const FLAG_TAGS = T.RCU_LOCK | T.RCU_UNLOCK | T.SYNC_SRCU | T.LKR | T.LKW | T.UL | T.LF | T.RL | T.RU;
+  const flagEvents = traces.some((ts) => ts.some((tr) => tr.events.some((e) => (e.tags & FLAG_TAGS) !== 0)));
   interface SearchOut {
     counter: { states: number; positive: number; negative: number; datarace: boolean };
     flags: Set<string>;
@@ -192,30 +225,6 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
       if (++counter.states > limit) throw new TooLarge(`more than ${limit} candidate executions`);
     };
 
-    // Choose threads in an order that lets locations be closed early: writers
-    // first (fewest traces first), pure readers last.
-    const writesAny = traces.map((ts) => ts.some((tr) => tr.events.some((e) => e.kind === 'W')));
-    const order = progs.map((_, i) => i).sort((a, b) => {
-      if (writesAny[a] !== writesAny[b]) return writesAny[a] ? -1 : 1;
-      return traces[a]!.length - traces[b]!.length || a - b;
-    });
-    const mayWriteLoc: Set<string>[] = traces.map((ts) => {
-      const s = new Set<string>();
-      for (const tr of ts) for (const e of tr.events) if (e.kind === 'W') s.add(e.loc!);
-      return s;
-    });
-    // Locations whose writers are all among the first k+1 threads of `order`.
-    const closedAt: string[][] = order.map((_, k) => {
-      const out: string[] = [];
-      for (const l of locations) {
-        let closed = true;
-        for (let j = k + 1; j < nThreads && closed; j++) if (mayWriteLoc[order[j]!]!.has(l)) closed = false;
-        let wasClosed = k > 0;
-        for (let j = k; j < nThreads && wasClosed; j++) if (mayWriteLoc[order[j]!]!.has(l)) wasClosed = false;
-        if (closed && (!wasClosed || k === 0)) out.push(l);
-      }
-      return out;
-    });
     // chosen[i] is the trace of thread progs[i] (indexed by program position).
     const chosen: (Trace | undefined)[] = new Array<Trace | undefined>(nThreads).fill(undefined);
 
@@ -423,15 +432,6 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
     return { counter, flags, witness };
   };
 
-  // Decide mode is exact only where every execution's race and flag status
-  // is known without visiting it: no plain accesses (data races) and no SRCU
-  // (the bell's matching flags depend on rf).
-  const decidable = traces.every((ts) =>
-    ts.every((tr) => tr.events.every((e) => (e.kind !== 'R' && e.kind !== 'W') || isMarkedEvent(e))),
-  );
-  // Events that can raise a static flag (RCU nesting, sleeping in RCU, lock.cat).
-  const FLAG_TAGS = T.RCU_LOCK | T.RCU_UNLOCK | T.SYNC_SRCU | T.LKR | T.LKW | T.UL | T.LF | T.RL | T.RU;
-  const flagEvents = traces.some((ts) => ts.some((tr) => tr.events.some((e) => (e.tags & FLAG_TAGS) !== 0)));
   let out: SearchOut;
   let bounded: string | undefined;
   try {
