@@ -119,6 +119,20 @@ describe('LKMM engine search shortcuts', () => {
   });
 
   it('pruning does cut work: a two-level xchg lock test fits a budget the unpruned search exceeds', () => {
+    // P1 and P2 take the global lock, then the local one (as in C-ManfredSpraul-L1G2xchg).
+    const globalTaker = (i: number): string => `P${i}(int *lk, int *gk, int *lh, int *gh)
+{
+\tint r0;
+\tint r1;
+\tint r2;
+\tr0 = xchg_acquire(gk, 1);
+\tr1 = xchg_acquire(lk, 1);
+\tsmp_store_release(lk, 0);
+\tr2 = READ_ONCE(*lh);
+\tWRITE_ONCE(*gh, 1);
+\tWRITE_ONCE(*gh, 0);
+\tsmp_store_release(gk, 0);
+}`;
     const text = `C two-level-locks
 {}
 P0(int *lk, int *gk, int *lh, int *gh)
@@ -131,32 +145,8 @@ P0(int *lk, int *gk, int *lh, int *gh)
 \tWRITE_ONCE(*lh, 0);
 \tsmp_store_release(lk, 0);
 }
-P1(int *lk, int *gk, int *lh, int *gh)
-{
-\tint r0;
-\tint r1;
-\tint r2;
-\tr0 = xchg_acquire(gk, 1);
-\tr1 = xchg_acquire(lk, 1);
-\tsmp_store_release(lk, 0);
-\tr2 = READ_ONCE(*lh);
-\tWRITE_ONCE(*gh, 1);
-\tWRITE_ONCE(*gh, 0);
-\tsmp_store_release(gk, 0);
-}
-P2(int *lk, int *gk, int *lh, int *gh)
-{
-\tint r0;
-\tint r1;
-\tint r2;
-\tr0 = xchg_acquire(gk, 1);
-\tr1 = xchg_acquire(lk, 1);
-\tsmp_store_release(lk, 0);
-\tr2 = READ_ONCE(*lh);
-\tWRITE_ONCE(*gh, 1);
-\tWRITE_ONCE(*gh, 0);
-\tsmp_store_release(gk, 0);
-}
+${globalTaker(1)}
+${globalTaker(2)}
 exists ((0:r1=1 \\/ 1:r2=1) /\\ 0:r0=0 /\\ 1:r0=0 /\\ 1:r1=0 /\\ 2:r0=0 /\\ 2:r1=0)
 `;
     const budget = { maxStates: 135_000, decideStates: 1 };

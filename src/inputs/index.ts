@@ -4,4 +4,4 @@ export { parseUnifiedDiff, parseUnifiedDiffDetailed, renderUnifiedDiff, unquote,
 export { parsePatchInput, parseSubject, decodeWords, decodeQuotedPrintable, type PatchInputResult } from './mail.js';
 export { GitRepo, type GitRepoOptions, type RangeOptions } from './git.js';
 export { BlobCache, type BlobCacheOptions } from './cache.js';
-export { applyHunks, changedLines, fragmentImages, gitBlobId, type ChangedLines, type FragmentImages } from './hunks.js';
+export { changedLines, fragmentImages, type ChangedLines, type FragmentImages } from './hunks.js';

@@ -386,11 +386,17 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
             leaf();
             continue;
           }
+          // `below` only shrinks with depth: once under the threshold no
+          // deeper level checks either, so the partial rf/co is not kept up.
+          if (!prune || below[d]! < PARTIAL_CHECK_MIN) {
+            pick(d + 1, next, rfP, coP);
+            continue;
+          }
           const rf2 = rfP.clone();
           const co2 = coP.clone();
           for (const [r, w] of o.rf) rf2.add(w, r);
           for (let a = 0; a < o.co.length; a++) for (let b = a + 1; b < o.co.length; b++) co2.add(o.co[a]!, o.co[b]!);
-          if (prune && below[d]! >= PARTIAL_CHECK_MIN && !checkExecution(sm, rf2, co2, true, true).allowed) {
+          if (!checkExecution(sm, rf2, co2, true, true).allowed) {
             tick();
             continue;
           }
@@ -404,7 +410,7 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
     // Decide mode without flag-capable events: a partial choice of traces
     // whose registers already decide the condition one way that has been
     // seen can be dropped whole, and the search ends once both were seen.
-    const canPrune = decide && !flagEvents;
+    const skipDecided = decide && !flagEvents;
     const choose = (k: number): void => {
       if (k === nThreads) {
         visitCombination();
@@ -412,11 +418,11 @@ export function runTest(test: LitmusTest, opts: RunOptions = {}): LitmusResult {
       }
       const ti = order[k]!;
       for (const tr of traces[ti]!) {
-        if (canPrune && counter.positive > 0 && counter.negative > 0) throw new Settled();
+        if (skipDecided && counter.positive > 0 && counter.negative > 0) throw new Settled();
         tick();
         chosen[ti] = tr;
         if (!readable(k)) continue;
-        if (canPrune && k < nThreads - 1) {
+        if (skipDecided && k < nThreads - 1) {
           const tri = evalCond3(test.condition, { traces: chosen, progs });
           if ((tri === true && counter.positive > 0) || (tri === false && counter.negative > 0)) continue;
         }
@@ -674,42 +680,45 @@ function isMarkedEvent(e: TEvent): boolean {
  * undefined = not decided yet).
  */
 function evalCond3(c: Cond, env: { traces: readonly (Trace | undefined)[]; progs: ThreadProgram[] }): boolean | undefined {
-  switch (c.k) {
-    case 'true':
-      return true;
-    case 'false':
-      return false;
-    case 'not': {
-      const a = evalCond3(c.a, env);
-      return a === undefined ? undefined : !a;
-    }
-    case 'and': {
-      const a = evalCond3(c.a, env);
-      if (a === false) return false;
-      const b = evalCond3(c.b, env);
-      if (b === false) return false;
-      return a === true && b === true ? true : undefined;
-    }
-    case 'or': {
-      const a = evalCond3(c.a, env);
-      if (a === true) return true;
-      const b = evalCond3(c.b, env);
-      if (b === true) return true;
-      return a === false && b === false ? false : undefined;
-    }
-    case 'implies':
-      return evalCond3({ k: 'or', a: { k: 'not', a: c.a }, b: c.b }, env);
-    case 'eq': {
-      if (c.lhs.k === 'mem' || c.lhs.k === 'sym' || c.rhs.k === 'mem') return undefined;
-      for (const a of [c.lhs, c.rhs]) {
-        if (a.k !== 'reg') continue;
-        const ti = env.progs.findIndex((p) => p.index === a.thread);
-        if (ti >= 0 && env.traces[ti] === undefined) return undefined; // thread not chosen yet
+  const regEnv: Env = { traces: env.traces as Trace[], progs: env.progs, finalOf: new Map(), locations: new Set() };
+  const chosen = (a: CondAtom): boolean => {
+    if (a.k !== 'reg') return true;
+    const ti = env.progs.findIndex((p) => p.index === a.thread);
+    return ti < 0 || env.traces[ti] !== undefined;
+  };
+  const go = (c: Cond): boolean | undefined => {
+    switch (c.k) {
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'not': {
+        const a = go(c.a);
+        return a === undefined ? undefined : !a;
       }
-      const full: Env = { traces: env.traces as Trace[], progs: env.progs, finalOf: new Map(), locations: new Set() };
-      return (atomValue(c.lhs, full, true) === atomValue(c.rhs, full, false)) !== c.neg;
+      case 'and': {
+        const a = go(c.a);
+        if (a === false) return false;
+        const b = go(c.b);
+        if (b === false) return false;
+        return a === true && b === true ? true : undefined;
+      }
+      case 'or': {
+        const a = go(c.a);
+        if (a === true) return true;
+        const b = go(c.b);
+        if (b === true) return true;
+        return a === false && b === false ? false : undefined;
+      }
+      case 'implies':
+        return go({ k: 'or', a: { k: 'not', a: c.a }, b: c.b });
+      case 'eq':
+        // Final memory is not known before rf/co, nor a thread not chosen yet.
+        if (c.lhs.k === 'mem' || c.lhs.k === 'sym' || c.rhs.k === 'mem' || !chosen(c.lhs) || !chosen(c.rhs)) return undefined;
+        return (atomValue(c.lhs, regEnv, true) === atomValue(c.rhs, regEnv, false)) !== c.neg;
     }
-  }
+  };
+  return go(c);
 }
 
 function evalCond(c: Cond, env: Env): boolean {
